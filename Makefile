@@ -1,0 +1,111 @@
+# shoplocal — one Makefile, read top to bottom.
+#
+#   make run    install what is missing, build, start the whole shop with demo data
+#   make test   install what is missing, build, run every suite (unit, valgrind,
+#               integration, sanitizers, template lint)
+#
+# Out-of-tree builds under $(BUILD); header dependencies tracked with -MMD; safe under -j.
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := libmicrohttpd sqlite3 libcjson libcurl openssl yaml-0.1
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+OPT      ?= -O2
+SAN_FLAGS ?=
+CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -g $(OPT) $(SAN_FLAGS) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS := -D_GNU_SOURCE -DSHOPLOCAL_VERSION='"$(VERSION)"' -Iemulator -Ibackend -MMD -MP
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
+TEST_LDLIBS := $(LDLIBS) $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+# --- sources ----------------------------------------------------------------
+EMU_SRC  := $(sort $(wildcard emulator/*/*.c))
+EMU_MAIN := emulator/core/main.c
+LIB_SRC  := $(filter-out $(EMU_MAIN),$(EMU_SRC)) $(sort $(wildcard backend/lib/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB      := $(BUILD)/libshoplocal.a
+BIN      := $(BUILD)/shoplocal
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
+TEST_SUPPORT := $(BUILD)/obj/tests/support/testutil.o
+
+DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) \
+            $(UNIT_BIN:%=%.d) $(INTEG_BIN:%=%.d) $(TEST_SUPPORT:.o=.d)
+
+RUN_FLAGS ?= --seed fixtures/
+export SHOPLOCAL_BIN := $(abspath $(BIN))
+
+.PHONY: all deps build run test unit valgrind integration sanitize lint bench clean help
+.DEFAULT_GOAL := build
+
+all: build                                ## same as build
+
+help:                                     ## list the targets
+	@grep -E '^[a-z]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+deps:                                     ## apt-get install only the Debian packages that are missing
+	@scripts/deps.sh
+
+build: $(BIN) $(UNIT_BIN) $(INTEG_BIN)    ## build the emulator and every test binary
+
+run: deps                                 ## build and start the whole shop with demo data
+	@$(MAKE) --no-print-directory build
+	$(BIN) serve $(RUN_FLAGS)
+
+test: deps                                ## every suite, to green
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory lint unit valgrind integration sanitize
+	@scripts/run-tests.sh --summary
+
+unit: $(UNIT_BIN)                         ## Criterion unit suites
+	@scripts/run-tests.sh unit $(UNIT_BIN)
+
+valgrind: $(UNIT_BIN)                     ## unit suites again under Valgrind memcheck
+	@scripts/run-tests.sh valgrind $(UNIT_BIN)
+
+integration: $(BIN) $(INTEG_BIN)          ## start real emulators on free ports and talk HTTP to them
+	@scripts/run-tests.sh integration $(INTEG_BIN)
+
+sanitize:                                 ## ASan+UBSan build, then the integration suites on it
+	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
+	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%)
+	@SHOPLOCAL_BIN=$(abspath build-san/shoplocal) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  scripts/run-tests.sh sanitize $(INTEG_BIN:$(BUILD)/%=build-san/%)
+
+lint:                                     ## cfn-lint on template.yaml, cppcheck on the C sources
+	@scripts/lint.sh
+
+bench: deps                               ## benchmarks against peers (see docs/EMULATOR.md)
+	@$(MAKE) --no-print-directory build
+	@scripts/bench.sh
+
+clean:                                    ## remove every build output
+	rm -rf build build-san
+
+# --- rules -------------------------------------------------------------------
+$(BIN): $(BUILD)/obj/$(EMU_MAIN:.c=.o) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_SUPPORT) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+
+-include $(DEPFILES)

@@ -1,0 +1,42 @@
+/*
+ * emulator.h — one running shoplocal: its clock, storage, template model,
+ * service router and the three listeners (web, aws, stripe).
+ *
+ * Start-up order: data folder, core database, template, router and services,
+ * then the listeners — so a listener never answers before what it serves is
+ * ready. Shutdown runs backwards: stop accepting, let requests in flight
+ * finish (bounded wait), stop listeners, close storage.
+ */
+#ifndef CORE_EMULATOR_H
+#define CORE_EMULATOR_H
+
+#include <cjson/cJSON.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/router.h"
+#include "core/store.h"
+#include "core/template.h"
+
+typedef struct core_emulator core_emulator;
+
+/* Start everything cfg describes. On success *out owns the running emulator. */
+int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *err);
+
+/* Graceful stop: quiesce, drain up to drain_ms, stop, close, free. NULL: no-op. */
+void core_emulator_stop(core_emulator *emu, int drain_ms);
+
+/* Base URLs of the listeners as bound ("http://127.0.0.1:4566"). Borrowed. */
+const char *core_emulator_url(const core_emulator *emu, const char *listener);
+
+/* The health document (caller owns). */
+cJSON *core_emulator_health(core_emulator *emu);
+
+/* Borrowed parts, for the services. */
+core_clock *core_emulator_clock(core_emulator *emu);
+const core_template *core_emulator_template(core_emulator *emu);
+core_router *core_emulator_router(core_emulator *emu);
+const core_config *core_emulator_config(core_emulator *emu);
+
+#endif

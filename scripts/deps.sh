@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages shoplocal needs, and only those that are missing.
+# apt-get knows no packages on a new machine until `apt-get update` has run, so
+# update runs first whenever there is something to install.
+set -eu
+pkgs="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev \
+libcurl4-openssl-dev libssl-dev libyaml-dev libcriterion-dev valgrind curl"
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
