@@ -15,7 +15,7 @@ OPT      ?= -O2
 SAN_FLAGS ?=
 CFLAGS   := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -g $(OPT) $(SAN_FLAGS) \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CPPFLAGS := -D_GNU_SOURCE -DSHOPLOCAL_VERSION='"$(VERSION)"' -Iemulator -Ibackend -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -DSHOPLOCAL_VERSION='"$(VERSION)"' -Iemulator -Ibackend -Itests -MMD -MP
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
 TEST_LDLIBS := $(LDLIBS) $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
@@ -102,10 +102,12 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+	$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+	$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+
+.SECONDARY:
 
 -include $(DEPFILES)

@@ -307,6 +307,10 @@ cJSON *core_emulator_health(core_emulator *emu)
     cJSON_AddStringToObject(l, "web", emu->web_url);
     cJSON_AddStringToObject(l, "aws", emu->aws_url);
     cJSON_AddStringToObject(l, "stripe", emu->stripe_url);
+    cJSON *inflight = cJSON_AddObjectToObject(h, "inflight");
+    cJSON_AddNumberToObject(inflight, "web", core_http_server_inflight(emu->web));
+    cJSON_AddNumberToObject(inflight, "aws", core_http_server_inflight(emu->aws));
+    cJSON_AddNumberToObject(inflight, "stripe", core_http_server_inflight(emu->stripe));
     cJSON_AddStringToObject(h, "dataDir", emu->cfg.data_dir);
     cJSON *svcs = cJSON_AddArrayToObject(h, "services");
     for (size_t i = 0; i < core_router_count(emu->router); i++) {

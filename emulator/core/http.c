@@ -397,10 +397,9 @@ core_http_server *core_http_server_start(const core_http_server_opts *opts, core
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)2048,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_END);
     if (!srv->daemon) {
-        core_err_set(err, 2, "AddressInUse", "%s listener: cannot listen on %s:%d "
+        core_err_set(err, 500, "AddressInUse", "%s listener: cannot listen on %s:%d "
                      "(in use, or not an address of this machine)",
                      srv->name, opts->host, opts->port);
         core_http_server_stop(srv);
