@@ -57,6 +57,7 @@ run: deps                                 ## build and start the whole shop with
 	$(BIN) serve $(RUN_FLAGS)
 
 test: deps                                ## every suite, to green
+	@rm -f $(BUILD)/test-summary.txt
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory lint unit valgrind integration sanitize
 	@scripts/run-tests.sh --summary

@@ -96,7 +96,9 @@ void core_http_response_header(core_http_response *resp, const char *name, const
         free(v);
         return;
     }
-    resp->headers[resp->n_headers++] = (core_http_header){n, v};
+    core_http_header *h = &resp->headers[resp->n_headers++];
+    h->name = n;
+    h->value = v;
 }
 
 void core_http_response_body(core_http_response *resp, int status, const char *content_type,

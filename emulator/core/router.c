@@ -84,7 +84,7 @@ int core_sigv4_query_service(const char *raw_query, char *out, size_t len)
     while (p && *p) {
         if (strncmp(p, "X-Amz-Credential=", 17) == 0) {
             p += 17;
-            char decoded[512];
+            char decoded[512] = "";
             size_t n = 0;
             while (*p && *p != '&' && n + 1 < sizeof decoded) {
                 if (*p == '%' && p[1] && p[2]) {

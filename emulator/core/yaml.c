@@ -172,6 +172,11 @@ static cJSON *parse_mapping(reader *r, int depth)
             return obj;
         }
         size_t line = ev.start_mark.line;
+        if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.anchor) {
+            yaml_event_delete(&ev);
+            fail(r, line, "anchors are not supported in templates", NULL);
+            goto fail;
+        }
         if (ev.type != YAML_SCALAR_EVENT || ev.data.scalar.tag) {
             yaml_event_delete(&ev);
             fail(r, line, "mapping keys must be plain strings", NULL);
