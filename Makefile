@@ -37,6 +37,8 @@ DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) \
             $(UNIT_BIN:%=%.d) $(INTEG_BIN:%=%.d) $(TEST_SUPPORT:.o=.d)
 
 RUN_FLAGS ?= --seed fixtures/
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
 export SHOPLOCAL_BIN := $(abspath $(BIN))
 
 .PHONY: all deps build run test unit valgrind integration sanitize lint bench clean help
@@ -91,23 +93,28 @@ clean:                                    ## remove every build output
 
 # --- rules -------------------------------------------------------------------
 $(BIN): $(BUILD)/obj/$(EMU_MAIN:.c=.o) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LINK  $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR    $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC    $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
 
 .SECONDARY:
 

@@ -224,11 +224,6 @@ int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *e
     snprintf(too_large, sizeof too_large,
              "{\"__type\":\"RequestEntityTooLargeException\",\"message\":\"Request body is "
              "larger than %lld bytes\"}", cfg->max_body_bytes);
-    emu->aws = listen_on(emu, "aws", cfg->aws_port, (size_t)cfg->max_body_bytes,
-                         "application/x-amz-json-1.1", too_large, core_router_dispatch,
-                         emu->router, emu->aws_url, sizeof emu->aws_url, err);
-    if (!emu->aws)
-        goto fail;
     /* API Gateway's payload limit is 10 MB; CloudFront passes the api paths through. */
     emu->web = listen_on(emu, "web", cfg->web_port, 10u * 1000 * 1000, "application/json",
                          "{\"message\":\"Request Entity Too Large\"}", web_handle, emu,
@@ -240,6 +235,13 @@ int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *e
                             "\"Request body too large\"}}", stripe_handle, emu,
                             emu->stripe_url, sizeof emu->stripe_url, err);
     if (!emu->stripe)
+        goto fail;
+    /* The aws listener (and with it health) comes last: whoever sees health
+     * answer may rely on every other listener being up. */
+    emu->aws = listen_on(emu, "aws", cfg->aws_port, (size_t)cfg->max_body_bytes,
+                         "application/x-amz-json-1.1", too_large, core_router_dispatch,
+                         emu->router, emu->aws_url, sizeof emu->aws_url, err);
+    if (!emu->aws)
         goto fail;
 
     cJSON *fields = cJSON_CreateObject();

@@ -419,7 +419,7 @@ int core_http_server_port(const core_http_server *srv)
 
 int core_http_server_inflight(const core_http_server *srv)
 {
-    return atomic_load(&((core_http_server *)srv)->inflight);
+    return srv ? atomic_load(&((core_http_server *)srv)->inflight) : 0;
 }
 
 void core_http_server_quiesce(core_http_server *srv)

@@ -421,3 +421,47 @@ Test(serve, web_and_stripe_listeners_answer_in_their_own_shapes)
     cJSON_Delete(s);
     stop_cleanly(SIGTERM);
 }
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    socklen_t len = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Regression: health polled while the listeners were still starting once read
+ * a listener that did not exist yet and crashed the process. */
+Test(serve, health_polled_during_start_up_never_crashes)
+{
+    for (int round = 0; round < 10; round++) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", free_port());
+        pid_t poller = fork();
+        cr_assert_geq(poller, 0);
+        if (poller == 0) {
+            char url[64];
+            snprintf(url, sizeof url, "http://127.0.0.1:%s/_shoplocal/health", port);
+            long long deadline = tu_now_ms() + 10000;
+            while (tu_now_ms() < deadline) {
+                tu_http r;
+                int ok = tu_http_request("GET", url, NULL, NULL, 0, &r) == 0 && r.status == 200;
+                tu_http_release(&r);
+                if (ok)
+                    _exit(0);
+            }
+            _exit(1);
+        }
+        const char *const args[] = {"--fresh", "--aws-port", port, NULL};
+        start(args);
+        int st = 0;
+        waitpid(poller, &st, 0);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "round %d: poller never saw health",
+                  round);
+        stop_cleanly(SIGTERM);
+    }
+}

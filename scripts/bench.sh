@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# make bench: every benchmark, ours against a peer measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== start-up"
+python3 scripts/bench_startup.py
