@@ -340,8 +340,9 @@ tpl_res *tpl_resolve(core_template *t, const char *logical_id, const char *where
         snprintf(path, sizeof path, "Resources.%s.Properties", logical_id);
         cJSON *resolved = props ? tpl_eval(t, props, path, err) : cJSON_CreateObject();
         if (!resolved || resolved == TPL_NOVALUE || !cJSON_IsObject(resolved)) {
-            if (resolved && resolved != TPL_NOVALUE) {
-                cJSON_Delete(resolved);
+            if (resolved) { /* NULL already filled err */
+                if (resolved != TPL_NOVALUE)
+                    cJSON_Delete(resolved);
                 core_err_set(err, 400, "ValidationError", "%s: must be a mapping", path);
             }
             ok = 0;
@@ -460,27 +461,8 @@ static int load_parameters(core_template *t, const core_template_opts *opts, cor
                 return CORE_ERROR;
             }
         }
-        if (!strcmp(type, "CommaDelimitedList") || !strncmp(type, "List<", 5)) {
-            cJSON *list = cJSON_CreateArray();
-            const char *s = value;
-            for (;;) {
-                const char *comma = strchr(s, ',');
-                size_t n = comma ? (size_t)(comma - s) : strlen(s);
-                while (n && isspace((unsigned char)*s))
-                    s++, n--;
-                while (n && isspace((unsigned char)s[n - 1]))
-                    n--;
-                char *item = strndup(s, n);
-                cJSON_AddItemToArray(list, cJSON_CreateString(item ? item : ""));
-                free(item);
-                if (!comma)
-                    break;
-                s = comma + 1;
-            }
-            cJSON_AddItemToObject(t->params, p->string, list);
-        } else {
-            cJSON_AddStringToObject(t->params, p->string, value);
-        }
+        /* Lists are kept as their text; Ref splits them (template_eval.c). */
+        cJSON_AddStringToObject(t->params, p->string, value);
         free(owned);
     }
     return CORE_OK;
@@ -571,7 +553,15 @@ static int prop_int(const cJSON *props, const char *name, int def, int lo, int h
         *out = def;
         return CORE_OK;
     }
-    double d = cJSON_IsNumber(v) ? v->valuedouble : (cJSON_IsString(v) ? atof(v->valuestring) : -1);
+    double d = -1;
+    if (cJSON_IsNumber(v)) {
+        d = v->valuedouble;
+    } else if (cJSON_IsString(v) && v->valuestring[0]) {
+        char *end;
+        d = strtod(v->valuestring, &end);
+        if (*end)
+            d = -1;
+    }
     if (d < lo || d > hi || d != (int)d)
         return core_err_set(err, 400, "ValidationError", "%s.%s: must be an integer in %d..%d",
                             where, name, lo, hi);

@@ -13,6 +13,7 @@
  */
 #include "core/template_impl.h"
 
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,11 +75,44 @@ static cJSON *pseudo(core_template *t, const char *name)
     return NULL;
 }
 
+/* 1 if the parameter is declared CommaDelimitedList or List<...>. */
+static int is_list_parameter(const core_template *t, const char *name)
+{
+    const cJSON *decls = cJSON_GetObjectItemCaseSensitive(t->doc, "Parameters");
+    const cJSON *type =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(decls, name), "Type");
+    return cJSON_IsString(type) && (strcmp(type->valuestring, "CommaDelimitedList") == 0 ||
+                                     strncmp(type->valuestring, "List<", 5) == 0);
+}
+
+/* A list parameter's value as CloudFormation's Ref gives it: the comma-separated
+ * members, each space-trimmed. */
+static cJSON *split_list(const char *value)
+{
+    cJSON *list = cJSON_CreateArray();
+    const char *s = value;
+    for (;;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        while (n && isspace((unsigned char)*s))
+            s++, n--;
+        while (n && isspace((unsigned char)s[n - 1]))
+            n--;
+        char *item = strndup(s, n);
+        cJSON_AddItemToArray(list, cJSON_CreateString(item ? item : ""));
+        free(item);
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    return list;
+}
+
 static cJSON *ref(core_template *t, const char *name, const char *where, core_err *err)
 {
     cJSON *p = cJSON_GetObjectItemCaseSensitive(t->params, name);
-    if (p)
-        return cJSON_Duplicate(p, 1);
+    if (cJSON_IsString(p))
+        return is_list_parameter(t, name) ? split_list(p->valuestring) : cJSON_Duplicate(p, 1);
     cJSON *ps = pseudo(t, name);
     if (ps)
         return ps;

@@ -23,14 +23,14 @@ typedef struct tpl_res {
 struct core_template {
     char *region, *stack, *stack_id, *base_dir;
     cJSON *doc;            /* the parsed template, Globals merged */
-    cJSON *params;         /* name -> resolved value (string, or array for lists) */
+    cJSON *params;         /* name -> resolved value as text; Ref splits list types */
     cJSON *conditions;     /* name -> true/false once evaluated */
     cJSON *cond_active;    /* names being evaluated (cycle guard) */
     tpl_res *res;          /* every declared resource, in document order */
     size_t n_res;
     tpl_res **order;       /* resolved resources, dependencies first */
     size_t n_order;
-    const char *stack_path[64]; /* resources being resolved, for cycle messages */
+    const char *stack_path[512]; /* resources being resolved (CloudFormation allows 500) */
     size_t depth;
     cJSON *outputs;
     core_tpl_function *functions;

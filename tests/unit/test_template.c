@@ -568,8 +568,20 @@ Test(core_template, picks_the_true_branch_of_fn_if)
 
 Test(core_template, evaluates_only_the_chosen_branch_of_fn_if)
 {
+    /* The unchosen branch refers to nothing: evaluating it would fail the load. */
+    load("Conditions:\n  No: !Equals [a, b]\n"
+         "Resources:\n" PROBE "      V: !If [No, !Ref Missing, fine]\n");
+    cr_assert_str_eq(probe("V"), "fine");
+}
+
+Test(core_template, substitutes_inside_the_chosen_branch_of_fn_if)
+{
     load(conditions_template);
     cr_assert_str_eq(probe("Nested"), "dev-x");
+}
+
+Test(core_template, drops_a_property_when_fn_if_picks_aws_no_value)
+{
     char *params[] = {"Env=prod"};
     core_template_opts opts = {.params = params, .n_params = 1};
     load_with(conditions_template, &opts);
@@ -604,6 +616,16 @@ Test(core_template, rejects_a_ref_to_a_resource_whose_condition_is_false)
            "Resources:\n"
            "  Gone:\n    Type: AWS::SNS::Topic\n    Condition: No\n" PROBE
            "      V: !Ref Gone\n",
+           "Resources.Probe.Properties.V: Unresolved resource dependencies [Gone] in the "
+           "Resources block of the template (its Condition is false)");
+}
+
+Test(core_template, rejects_a_get_att_of_a_resource_whose_condition_is_false)
+{
+    refuse("Conditions:\n  No: !Equals [a, b]\n"
+           "Resources:\n"
+           "  Gone:\n    Type: AWS::SNS::Topic\n    Condition: No\n" PROBE
+           "      V: !Sub '${Gone.TopicName}'\n",
            "Resources.Probe.Properties.V: Unresolved resource dependencies [Gone] in the "
            "Resources block of the template (its Condition is false)");
 }
@@ -773,7 +795,7 @@ Test(core_template, caps_a_default_function_name_at_64_characters)
         "AVeryLongLogicalIdThatGoesOnAndOnForMoreThanSixtyFourCharactersInAll"));
     const char *name = core_template_resource_at(tpl, 0)->physical_id;
     cr_assert_eq(strlen(name), 64);
-    cr_assert_str_eq(name, "shoplocal-AVeryLongLogicalIdThatGoesOnAndOnForMoreThanSixtyFourCh");
+    cr_assert_str_eq(name, "shoplocal-AVeryLongLogicalIdThatGoesOnAndOnForMoreThanSixtyFourC");
 }
 
 Test(core_template, gives_a_plain_lambda_function_the_same_identity)
@@ -1218,6 +1240,25 @@ Test(core_template, orders_resources_after_those_they_depend_on)
     cr_assert_str_eq(core_template_resource_at(tpl, 1)->logical_id, "First");
     cr_assert_str_eq(core_template_resource_at(tpl, 2)->logical_id, "Second");
     cr_assert_null(core_template_resource_at(tpl, 3));
+}
+
+Test(core_template, resolves_a_chain_of_64_dependent_resources)
+{
+    /* R0 -> R1 -> ... -> R63: the deepest resolution the loader records. */
+    char yaml[8192];
+    size_t used = (size_t)snprintf(yaml, sizeof yaml, "Resources:\n");
+    for (int i = 0; i < 64; i++) {
+        used += (size_t)snprintf(yaml + used, sizeof yaml - used, "  R%d:\n    Type: Custom::X\n", i);
+        if (i < 63)
+            used += (size_t)snprintf(yaml + used, sizeof yaml - used,
+                                     "    Properties:\n      Next: !Ref R%d\n", i + 1);
+    }
+    cr_assert_lt(used, sizeof yaml);
+    load(yaml);
+    cr_assert_eq(core_template_resource_count(tpl), 64);
+    cr_assert_str_eq(core_template_resource_at(tpl, 0)->logical_id, "R63");
+    cr_assert_str_eq(core_template_resource_at(tpl, 63)->logical_id, "R0");
+    cr_assert_str_eq(property_string("R0", "Next"), resource("R1")->physical_id);
 }
 
 Test(core_template, keeps_metadata_as_written)
