@@ -32,6 +32,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TEST_SUPPORT := $(BUILD)/obj/tests/support/testutil.o
+COMPAT   := $(sort $(wildcard tests/compat/test_*.py))
 
 DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) \
             $(UNIT_BIN:%=%.d) $(INTEG_BIN:%=%.d) $(TEST_SUPPORT:.o=.d)
@@ -41,7 +42,7 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 export SHOPLOCAL_BIN := $(abspath $(BIN))
 
-.PHONY: all deps build run test unit valgrind integration sanitize lint bench clean help
+.PHONY: all deps build run test unit valgrind integration compat sanitize lint bench clean help
 .DEFAULT_GOAL := build
 
 all: build                                ## same as build
@@ -61,7 +62,7 @@ run: deps                                 ## build and start the whole shop with
 test: deps                                ## every suite, to green
 	@rm -f $(BUILD)/test-summary.txt
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory lint unit valgrind integration sanitize
+	@$(MAKE) --no-print-directory lint unit valgrind integration compat sanitize
 	@scripts/run-tests.sh --summary
 
 unit: $(UNIT_BIN)                         ## Criterion unit suites
@@ -73,13 +74,16 @@ valgrind: $(UNIT_BIN)                     ## unit suites again under Valgrind me
 integration: $(BIN) $(INTEG_BIN)          ## start real emulators on free ports and talk HTTP to them
 	@scripts/run-tests.sh integration $(INTEG_BIN)
 
-sanitize:                                 ## ASan+UBSan build, then the integration suites on it
+compat: $(BIN)                            ## real AWS clients (boto3, the AWS CLI) against the emulator
+	@scripts/run-tests.sh compat $(COMPAT)
+
+sanitize:                                 ## ASan+UBSan build, then the integration and compat suites on it
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%)
 	@SHOPLOCAL_BIN=$(abspath build-san/shoplocal) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  scripts/run-tests.sh sanitize $(INTEG_BIN:$(BUILD)/%=build-san/%)
+	  scripts/run-tests.sh sanitize $(INTEG_BIN:$(BUILD)/%=build-san/%) $(COMPAT)
 
 lint:                                     ## cfn-lint on template.yaml, cppcheck on the C sources
 	@scripts/lint.sh

@@ -4,3 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== start-up"
 python3 scripts/bench_startup.py
+echo "== dynamodb"
+bash scripts/deps.sh bench
+python3 scripts/bench_dynamodb.py

@@ -5,6 +5,8 @@
 set -eu
 pkgs="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libcjson-dev \
 libcurl4-openssl-dev libssl-dev libyaml-dev libcriterion-dev valgrind curl"
+# `deps.sh bench` adds the load generator the benchmarks use.
+[ "${1:-}" = bench ] && pkgs="$pkgs wrk"
 missing=""
 for p in $pkgs; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

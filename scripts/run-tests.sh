@@ -3,6 +3,8 @@
 #
 #   run-tests.sh unit|integration|sanitize BIN...   run each suite
 #   run-tests.sh valgrind BIN...                    run each suite under memcheck
+#   run-tests.sh compat|sanitize SCRIPT.py...       Python suites (real AWS clients); their
+#                                                   closing line is "N passed, N failed"
 #   run-tests.sh --summary                          print the totals and reset them
 #
 # Criterion forks a worker per test, and memcheck's verdict in a worker does not
@@ -43,20 +45,30 @@ for bin in "$@"; do
     else
       echo "   memcheck: 0 errors, 0 bytes definitely lost in $(ls "$vdir" | wc -l) processes"
     fi
+  elif [[ "$bin" == *.py ]]; then
+    python3 "$bin" >"$log" 2>&1
+    rc=$?
   else
     "$bin" >"$log" 2>&1
     rc=$?
   fi
-  line=$(grep -a "Synthesis:" "$log" | tail -1)
-  tested=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$line"); tested=${tested:-0}
-  passing=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line"); passing=${passing:-0}
-  failing=$((tested - passing))
+  if [[ "$bin" == *.py ]]; then
+    line=$(grep -aE "^[0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
+    passing=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$line"); passing=${passing:-0}
+    failing=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$line"); failing=${failing:-0}
+    tested=$((passing + failing))
+  else
+    line=$(grep -a "Synthesis:" "$log" | tail -1)
+    tested=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$line"); tested=${tested:-0}
+    passing=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line"); passing=${passing:-0}
+    failing=$((tested - passing))
+  fi
   if [ "$rc" -ne 0 ] || [ "$tested" -eq 0 ] || [ "$failing" -ne 0 ]; then
     cat "$log"
     [ "$failing" -eq 0 ] && failing=1
     failed=1
   else
-    grep -a "Synthesis:" "$log"
+    echo "   $line"
   fi
   echo "$mode:$name $tested $passing $failing" >>"$summary"
   rm -f "$log"

@@ -3,6 +3,7 @@
  */
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ typedef enum opt_kind {
     OPT_LEVEL,  /* log level */
     OPT_TIME,   /* real|virtual */
     OPT_PARAM,  /* Key=Value, repeatable */
+    OPT_HOST,   /* an IPv4 or IPv6 literal */
 } opt_kind;
 
 typedef struct opt_def {
@@ -47,7 +49,7 @@ static const opt_def options[] = {
      "every AWS API, LocalStack-style (default 4566)"},
     {"--stripe-port", "SHOPLOCAL_STRIPE_PORT", OPT_PORT, FIELD(stripe_port),
      "Stripe fake (default 12111)"},
-    {"--host", "SHOPLOCAL_HOST", OPT_STRING, FIELD(host),
+    {"--host", "SHOPLOCAL_HOST", OPT_HOST, FIELD(host),
      "address to listen on (default 127.0.0.1)"},
     {"--region", "SHOPLOCAL_REGION", OPT_STRING, FIELD(region),
      "AWS region the stack pretends to be in (default us-east-1)"},
@@ -144,9 +146,16 @@ static int apply(core_config *cfg, const opt_def *o, const char *value, const ch
     char *field = (char *)cfg + o->offset;
     long long v;
     switch (o->kind) {
+    case OPT_HOST: {
+        unsigned char addr[16];
+        if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1)
+            return core_err_set(err, 2, "InvalidArgument", "%s: not an IP address: %s", source,
+                                value);
+    }
+        __attribute__((fallthrough)); /* stored as a string, like the others */
     case OPT_PATH:
     case OPT_STRING:
-        if (o->kind == OPT_STRING && !*value)
+        if (o->kind != OPT_PATH && !*value)
             return core_err_set(err, 2, "InvalidArgument", "%s: must not be empty", source);
         if (strlen(value) >= o->size)
             return core_err_set(err, 2, "InvalidArgument", "%s: too long", source);

@@ -5,6 +5,9 @@
  *   GET  /_shoplocal/health        version, uptime, listeners, services, stack
  *   GET  /_shoplocal/clock         the clock's mode and now
  *   POST /_shoplocal/clock/advance {"ms": N} — virtual time only
+ *   GET  /_shoplocal/faults        the fault rules and how often each fired
+ *   POST /_shoplocal/faults        add a rule (see fault.h); answers its id
+ *   DELETE /_shoplocal/faults      remove every rule
  */
 #include "core/emulator.h"
 
@@ -13,8 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fault.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/services.h"
+
+#define MAX_SERVICES 16
 
 struct core_emulator {
     core_config cfg;
@@ -22,6 +29,9 @@ struct core_emulator {
     core_store *core_db;
     core_template *tpl;
     core_router *router;
+    core_faults *faults;
+    void *service_state[MAX_SERVICES];
+    size_t n_started;
     core_http_server *web, *aws, *stripe;
     char web_url[300], aws_url[300], stripe_url[300];
     int64_t started_mono_ms;
@@ -78,6 +88,34 @@ static void admin_handle(void *ctx, const core_http_request *req, core_http_resp
         cJSON_AddNumberToObject(o, "nowMs", (double)now);
         admin_json(resp, 200, o);
         return;
+    }
+    if (!strcmp(req->path, "/_shoplocal/faults")) {
+        if (is_get) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddItemToObject(o, "rules", core_faults_list(emu->faults));
+            admin_json(resp, 200, o);
+            return;
+        }
+        if (!strcmp(req->method, "DELETE")) {
+            core_faults_clear(emu->faults);
+            admin_json(resp, 200, cJSON_CreateObject());
+            return;
+        }
+        if (!strcmp(req->method, "POST")) {
+            cJSON *rule = cJSON_ParseWithLength(req->body, req->body_len);
+            core_err err;
+            core_err_clear(&err);
+            int id = core_faults_add(emu->faults, rule, &err);
+            cJSON_Delete(rule);
+            if (id < 0) {
+                core_http_response_aws_error(resp, req, err.status, err.type, err.message);
+                return;
+            }
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "id", id);
+            admin_json(resp, 201, o);
+            return;
+        }
     }
     core_http_response_aws_error(resp, req, 404, "NotFoundException",
                                  "no such shoplocal admin resource");
@@ -215,9 +253,20 @@ int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *e
     emu->router = core_router_new();
     core_service admin = {.name = "shoplocal", .path_prefix = "/_shoplocal/",
                           .handler = admin_handle, .ctx = emu};
-    if (!emu->router || core_router_add(emu->router, &admin) != CORE_OK) {
+    emu->faults = core_faults_new((unsigned long long)emu->started_epoch_ms);
+    if (!emu->router || !emu->faults || core_router_add(emu->router, &admin) != CORE_OK) {
         core_err_set(err, 500, "InternalFailure", "out of memory");
         goto fail;
+    }
+    for (size_t i = 0; i < core_services_count && i < MAX_SERVICES; i++) {
+        core_err inner;
+        core_err_clear(&inner);
+        if (core_services[i].start(emu, &emu->service_state[i], &inner) != CORE_OK) {
+            core_err_set(err, inner.status == 2 ? 2 : 500, inner.type, "%s: %s",
+                         core_services[i].name, inner.message);
+            goto fail;
+        }
+        emu->n_started = i + 1;
     }
 
     char too_large[256];
@@ -275,6 +324,9 @@ void core_emulator_stop(core_emulator *emu, int drain_ms)
         core_log(CORE_LOG_WARN, "core", NULL, "stopping with %d request(s) still in flight", left);
     for (size_t i = 0; i < 3; i++)
         core_http_server_stop(listeners[i]);
+    for (size_t i = emu->n_started; i-- > 0;)
+        core_services[i].stop(emu->service_state[i]);
+    core_faults_free(emu->faults);
     core_router_free(emu->router);
     core_template_free(emu->tpl);
     core_store_close(emu->core_db);
@@ -334,4 +386,5 @@ cJSON *core_emulator_health(core_emulator *emu)
 core_clock *core_emulator_clock(core_emulator *emu) { return emu->clock; }
 const core_template *core_emulator_template(core_emulator *emu) { return emu->tpl; }
 core_router *core_emulator_router(core_emulator *emu) { return emu->router; }
+core_faults *core_emulator_faults(core_emulator *emu) { return emu->faults; }
 const core_config *core_emulator_config(core_emulator *emu) { return &emu->cfg; }

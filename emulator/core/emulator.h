@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/fault.h"
 #include "core/router.h"
 #include "core/store.h"
 #include "core/template.h"
@@ -37,6 +38,7 @@ cJSON *core_emulator_health(core_emulator *emu);
 core_clock *core_emulator_clock(core_emulator *emu);
 const core_template *core_emulator_template(core_emulator *emu);
 core_router *core_emulator_router(core_emulator *emu);
+core_faults *core_emulator_faults(core_emulator *emu);
 const core_config *core_emulator_config(core_emulator *emu);
 
 #endif

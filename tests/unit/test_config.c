@@ -102,7 +102,9 @@ Test(core_config, rejects_bad_values_with_the_flag_named)
         {"--max-body", "12q", "--max-body: not a size: 12q"},
         {"--parameter", "NoEquals", "--parameter: expected Key=Value, got NoEquals"},
         {"--parameter", "=v", "--parameter: expected Key=Value, got =v"},
-        {"--host", "", "--host: must not be empty"},
+        {"--host", "", "--host: not an IP address: "},
+        {"--host", "localhost", "--host: not an IP address: localhost"},
+        {"--region", "", "--region: must not be empty"},
         {"--fresh=maybe", NULL, "--fresh: not a boolean: maybe"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -1,0 +1,12 @@
+/*
+ * services.c — the table of emulated services. See services.h.
+ */
+#include "core/services.h"
+
+#include "dynamodb/wire.h"
+
+const core_service_def core_services[] = {
+    {"dynamodb", ddb_service_start, ddb_service_stop},
+};
+
+const size_t core_services_count = sizeof core_services / sizeof *core_services;
