@@ -14,7 +14,7 @@
  * A tree never changes after parsing and may be evaluated from any thread.
  *
  * Errors are ValidationException (status 400) with AWS's wording, e.g.
- *   Invalid ConditionExpression: Syntax error; token: "<", near: "a < < b"
+ *   Invalid ConditionExpression: Syntax error; token: "<", near: "< < b"
  *   Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: status
  *   Value provided in ExpressionAttributeValues unused in expressions: keys: {:v}
  *   Invalid FilterExpression: An expression attribute value used in expression is not

@@ -808,7 +808,8 @@ int ddb_expr_update_apply_ex(const ddb_expr *e, cJSON *item, int existed, core_e
         if (e->act[i].kind == UA_REMOVE)
             rc = apply_remove(&x, item, &e->act[i], existed);
     if (rc == CORE_OK) {
-        qsort(x.ap, x.nap, sizeof *x.ap, append_order);
+        if (x.nap) /* qsort must not see a NULL base, even with no elements */
+            qsort(x.ap, x.nap, sizeof *x.ap, append_order);
         for (size_t i = 0; i < x.nap; i++) {
             cJSON_AddItemToArray(x.ap[i].list, x.ap[i].value);
             x.ap[i].value = NULL;
@@ -913,7 +914,7 @@ static cJSON *trie_build(tnode *t)
         return NULL;
     }
     cJSON_AddItemToObject(av, is_list ? "L" : "M", inner);
-    if (is_list)
+    if (is_list && t->nkid)
         qsort(t->kid, t->nkid, sizeof *t->kid, by_index);
     for (size_t i = 0; i < t->nkid; i++) {
         cJSON *c = trie_build(&t->kid[i]);

@@ -366,7 +366,7 @@ int ddb_op_transact_write_items(ddb_model *m, cJSON *req, cJSON **resp, cJSON **
                     w[i].new_item = w[i].old ? cJSON_Duplicate(w[i].old, 1)
                                              : cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(body, "Key"), 1);
                     if (w[i].exprs.update &&
-                        ddb_expr_update_apply(w[i].exprs.update, w[i].new_item, &cerr) != CORE_OK) {
+                        ddb_expr_update_apply_ex(w[i].exprs.update, w[i].new_item, w[i].old != NULL, &cerr) != CORE_OK) {
                         code = "ValidationError";
                         cJSON_AddStringToObject(reason, "Code", code);
                         cJSON_AddStringToObject(reason, "Message", cerr.message);

@@ -88,6 +88,12 @@ int ddb_key_param(const ddb_table *t, const cJSON *key, unsigned char **pk, size
 cJSON *ddb_item_load(ddb_model *m, const ddb_table *t, const unsigned char *pk, size_t pk_len,
                      const unsigned char *sk, size_t sk_len, core_err *err, int *failed);
 
+/* The stored item's text as stored (caller frees) and its size, or NULL if absent or
+ * expired: for answers that send the item back unchanged. */
+char *ddb_item_load_text(ddb_model *m, const ddb_table *t, const unsigned char *pk,
+                         size_t pk_len, const unsigned char *sk, size_t sk_len, size_t *size,
+                         core_err *err, int *failed);
+
 /* Write item (replacing any old one) with its index entries; old may be NULL. */
 int ddb_item_store(ddb_model *m, const ddb_table *t, const cJSON *item, const cJSON *old,
                    const unsigned char *pk, size_t pk_len, const unsigned char *sk,

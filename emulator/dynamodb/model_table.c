@@ -373,12 +373,13 @@ cJSON *ddb_item_key_of(const ddb_table *t, const ddb_index *ix, const cJSON *ite
 
 /* ---- item storage --------------------------------------------------------- */
 
-cJSON *ddb_item_load(ddb_model *m, const ddb_table *t, const unsigned char *pk, size_t pk_len,
-                     const unsigned char *sk, size_t sk_len, core_err *err, int *failed)
+char *ddb_item_load_text(ddb_model *m, const ddb_table *t, const unsigned char *pk,
+                         size_t pk_len, const unsigned char *sk, size_t sk_len, size_t *size,
+                         core_err *err, int *failed)
 {
     *failed = 0;
     sqlite3_stmt *st = core_store_stmt(
-        m->store, "SELECT item, ttl FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", err);
+        m->store, "SELECT item, ttl, size FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", err);
     if (!st) {
         *failed = 1;
         return NULL;
@@ -386,15 +387,27 @@ cJSON *ddb_item_load(ddb_model *m, const ddb_table *t, const unsigned char *pk, 
     sqlite3_bind_int(st, 1, t->id);
     sqlite3_bind_blob(st, 2, pk, (int)pk_len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, sk, (int)sk_len, SQLITE_STATIC);
-    cJSON *item = NULL;
+    char *text = NULL;
     if (sqlite3_step(st) == SQLITE_ROW) {
         int expired = t->ttl_attr && sqlite3_column_type(st, 1) != SQLITE_NULL &&
                       sqlite3_column_int64(st, 1) <= ddb_now_s(m);
-        if (!expired)
-            item = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 0),
-                                         (size_t)sqlite3_column_bytes(st, 0));
+        if (!expired) {
+            text = strndup((const char *)sqlite3_column_text(st, 0),
+                           (size_t)sqlite3_column_bytes(st, 0));
+            if (size)
+                *size = (size_t)sqlite3_column_int64(st, 2);
+        }
     }
     sqlite3_reset(st);
+    return text;
+}
+
+cJSON *ddb_item_load(ddb_model *m, const ddb_table *t, const unsigned char *pk, size_t pk_len,
+                     const unsigned char *sk, size_t sk_len, core_err *err, int *failed)
+{
+    char *text = ddb_item_load_text(m, t, pk, pk_len, sk, sk_len, NULL, err, failed);
+    cJSON *item = text ? cJSON_Parse(text) : NULL;
+    free(text);
     return item;
 }
 
@@ -598,21 +611,34 @@ int ddb_exprs_parse(const cJSON *req, int want_condition, int want_filter, int w
     }
     if (names && !names->child)
         return ddb_validation(err, "ExpressionAttributeNames must not be empty");
+    const cJSON *maps[2] = {names, values};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *k;
+        cJSON_ArrayForEach(k, maps[i])
+        {
+            if (k->string[0] != (i ? ':' : '#') || !k->string[1])
+                return ddb_validation(err, "%s contains invalid key: Syntax error; key: \"%s\"",
+                                      i ? "ExpressionAttributeValues" : "ExpressionAttributeNames",
+                                      k->string);
+        }
+    }
     out->ctx = ddb_expr_ctx_new(names, values);
     if (!out->ctx)
         return core_err_set(err, 500, "InternalServerError", "out of memory");
+    /* AWS's order, which decides which error a request with several bad
+     * expressions gets. */
     static const struct {
         const char *field;
         ddb_expr_kind kind;
     } kinds[] = {
-        {"ConditionExpression", DDB_EXPR_CONDITION},
-        {"FilterExpression", DDB_EXPR_FILTER},
-        {"KeyConditionExpression", DDB_EXPR_KEY_CONDITION},
         {"UpdateExpression", DDB_EXPR_UPDATE},
+        {"ConditionExpression", DDB_EXPR_CONDITION},
+        {"KeyConditionExpression", DDB_EXPR_KEY_CONDITION},
+        {"FilterExpression", DDB_EXPR_FILTER},
         {"ProjectionExpression", DDB_EXPR_PROJECTION},
     };
-    int wanted[] = {want_condition, want_filter, want_key, want_update, want_projection};
-    ddb_expr **slots[] = {&out->condition, &out->filter, &out->key_condition, &out->update,
+    int wanted[] = {want_update, want_condition, want_key, want_filter, want_projection};
+    ddb_expr **slots[] = {&out->update, &out->condition, &out->key_condition, &out->filter,
                           &out->projection};
     for (size_t i = 0; i < 5; i++) {
         const cJSON *text = cJSON_GetObjectItemCaseSensitive(req, kinds[i].field);

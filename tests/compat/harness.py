@@ -109,6 +109,12 @@ class Emulator:
 def run(module_name):
     """Run every TestCase of the module; print unittest's report, then the
     closing line that counts."""
+    # A watchdog: a suite that hangs (a server that stopped answering mid-request)
+    # fails within ten minutes instead of holding CI until its own limit.
+    def on_alarm(signum, frame):
+        raise TimeoutError("compat suite %s ran past its 600 s watchdog" % module_name)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(int(os.environ.get("COMPAT_TIMEOUT", "600")))
     loader = unittest.TestLoader()
     suite = loader.loadTestsFromModule(sys.modules[module_name])
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
