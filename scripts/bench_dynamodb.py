@@ -70,11 +70,25 @@ def setup_table(port, items=1000, partition="p1"):
                                  {"AttributeName": "sk", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
                       {"AttributeName": "sk", "KeyType": "RANGE"}]})
+    # dynalite (like AWS) creates tables asynchronously: wait until ACTIVE
+    end = time.monotonic() + 60
+    while call(port, "DescribeTable", {"TableName": "bench"})["Table"]["TableStatus"] != "ACTIVE":
+        if time.monotonic() > end:
+            raise RuntimeError("table never became ACTIVE")
+        time.sleep(0.05)
     load(port, partition, 0, items)
 
 
 def load(port, partition, start, count, threads=1):
+    errors = []
+
     def worker(lo, hi):
+        try:
+            load_range(lo, hi)
+        except Exception as e:  # surfaced below: a failed load must fail the benchmark
+            errors.append(e)
+
+    def load_range(lo, hi):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         for b in range(lo, hi, 25):
             reqs = [{"PutRequest": {"Item": {
@@ -89,6 +103,8 @@ def load(port, partition, start, count, threads=1):
         t.start()
     for t in ts:
         t.join()
+    if errors:
+        raise errors[0]
 
 
 def wrk(port, script, conns):

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum opt_kind {
     OPT_PATH,   /* string into a char[CORE_CONFIG_PATH_MAX] */
@@ -58,7 +59,7 @@ static const opt_def options[] = {
     {"--parameter", NULL, OPT_PARAM, 0, 0,
      "template parameter override Key=Value (repeatable)"},
     {"--threads", "SHOPLOCAL_THREADS", OPT_INT, FIELD(threads),
-     "worker threads per listener (default 8)"},
+     "worker threads per listener (default: the number of cores, at least 2)"},
     {"--max-body", "SHOPLOCAL_MAX_BODY", OPT_SIZE, FIELD(max_body_bytes),
      "largest AWS request body, e.g. 16m (default 16m)"},
     {"--log-level", "SHOPLOCAL_LOG_LEVEL", OPT_LEVEL, FIELD(log_level),
@@ -78,7 +79,8 @@ void core_config_defaults(core_config *cfg)
     cfg->web_port = 3000;
     cfg->aws_port = 4566;
     cfg->stripe_port = 12111;
-    cfg->threads = 8;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cores < 2 ? 2 : cores > 64 ? 64 : (int)cores;
     cfg->max_body_bytes = 16LL * 1024 * 1024;
     cfg->log_level = CORE_LOG_INFO;
     cfg->time_mode = CORE_CLOCK_REAL;

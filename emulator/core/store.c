@@ -145,8 +145,8 @@ int core_store_open(const char *dir, const char *name, const char *const *migrat
     sqlite3_extended_result_codes(store->db, 1);
     if (core_store_exec(store,
                         memory ? "PRAGMA foreign_keys=ON;"
-                               : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                 " PRAGMA foreign_keys=ON;",
+                               : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
+                                 " PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                         err) != CORE_OK) {
         core_store_close(store);
         return CORE_ERROR;
@@ -258,6 +258,18 @@ int core_store_exec(core_store *store, const char *sql, core_err *err)
         sqlite3_free(msg);
         return CORE_ERROR;
     }
+    return CORE_OK;
+}
+
+int core_store_run(core_store *store, const char *sql, core_err *err)
+{
+    sqlite3_stmt *st = core_store_stmt(store, sql, err);
+    if (!st)
+        return CORE_ERROR;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return core_err_set(err, 500, "InternalFailure", "sqlite: %s", sqlite3_errmsg(store->db));
     return CORE_OK;
 }
 

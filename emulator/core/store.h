@@ -11,6 +11,11 @@
  * Prepared statements are cached per store, keyed by their SQL text, and handed
  * back reset and unbound: a hot path prepares its statement once per process.
  *
+ * Each database is held in exclusive locking mode: one emulator owns its data
+ * folder, SQLite skips the file locks of every transaction (a measurable share of
+ * a small write), and a second process on the same folder gets "database is
+ * locked" instead of a share of it.
+ *
  * Thread safety: a store's connection is shared. Callers hold core_store_lock
  * around a unit of work (statement use, transaction); the lock is recursive.
  */
@@ -56,6 +61,10 @@ sqlite3_stmt *core_store_stmt(core_store *store, const char *sql, core_err *err)
 
 /* Run SQL text (one or more statements, no results). Caller holds the lock. */
 int core_store_exec(core_store *store, const char *sql, core_err *err);
+
+/* Run one statement without results through the statement cache (for hot
+ * statements such as SAVEPOINT / RELEASE). Caller holds the lock. */
+int core_store_run(core_store *store, const char *sql, core_err *err);
 
 /* Number of statements in the cache (for tests). */
 size_t core_store_cached(core_store *store);

@@ -203,12 +203,14 @@ int ddb_op_batch_write_item(ddb_model *m, cJSON *req, cJSON **resp, cJSON **extr
     }
     cJSON_Delete(seen);
     if (rc == CORE_OK) {
-        core_store_exec(m->store, "SAVEPOINT b", err);
+        core_store_run(m->store, "SAVEPOINT b", err);
         for (int i = 0; i < n && rc == CORE_OK; i++) {
             /* a later write of the same table sees the earlier ones: reload the old item */
             rc = ddb_write_apply(m, &writes[i], err);
         }
-        core_store_exec(m->store, rc == CORE_OK ? "RELEASE b" : "ROLLBACK TO b; RELEASE b", err);
+        if (rc != CORE_OK)
+            core_store_run(m->store, "ROLLBACK TO b", err);
+        core_store_run(m->store, "RELEASE b", err);
     }
     for (int i = 0; i < n; i++)
         ddb_write_release(&writes[i]);
@@ -395,12 +397,14 @@ int ddb_op_transact_write_items(ddb_model *m, cJSON *req, cJSON **resp, cJSON **
                               "specific reasons [%s]", codes);
         } else {
             cJSON_Delete(reasons);
-            core_store_exec(m->store, "SAVEPOINT t", err);
+            core_store_run(m->store, "SAVEPOINT t", err);
             for (i = 0; i < n && rc == CORE_OK; i++)
                 rc = ddb_write_apply(m, &w[i], err);
             if (rc == CORE_OK && token)
                 rc = token_store(m, token, digest, err);
-            core_store_exec(m->store, rc == CORE_OK ? "RELEASE t" : "ROLLBACK TO t; RELEASE t", err);
+            if (rc != CORE_OK)
+                core_store_run(m->store, "ROLLBACK TO t", err);
+            core_store_run(m->store, "RELEASE t", err);
         }
     }
     for (int k = 0; k < n; k++)

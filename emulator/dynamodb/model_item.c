@@ -205,9 +205,11 @@ static int single_write(ddb_model *m, int kind, cJSON *req, cJSON **resp, cJSON 
     if (rc == CORE_OK)
         rc = write_compute(&w, req, err);
     if (rc == CORE_OK) {
-        core_store_exec(m->store, "SAVEPOINT w", err);
+        core_store_run(m->store, "SAVEPOINT w", err);
         rc = ddb_write_apply(m, &w, err);
-        core_store_exec(m->store, rc == CORE_OK ? "RELEASE w" : "ROLLBACK TO w; RELEASE w", err);
+        if (rc != CORE_OK)
+            core_store_run(m->store, "ROLLBACK TO w", err);
+        core_store_run(m->store, "RELEASE w", err);
     }
     if (rc != CORE_OK) {
         ddb_write_release(&w);
