@@ -150,6 +150,17 @@ def start_dynalite():
     return proc, port
 
 
+def start_ceiling():
+    exe = os.path.join(ROOT, "build", "ceiling")
+    src = os.path.join(LUA, "ceiling.c")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        subprocess.run(["cc", "-O2", "-o", exe, src, "-lmicrohttpd"], check=True)
+    port = free_port()
+    proc = subprocess.Popen([exe, str(port)])
+    wait_port(port, proc)
+    return proc, port
+
+
 def stop(proc):
     proc.send_signal(signal.SIGTERM)
     try:
@@ -198,6 +209,11 @@ def main():
         results = {"shoplocal": measure("shoplocal", lambda: start_shoplocal(data))}
         if shutil.which("moto_server"):
             results["moto_server"] = measure("moto_server", start_moto)
+        proc, port = start_ceiling()
+        try:
+            ceiling = {c: wrk(port, "ddb_get.lua", c) for c in (1, 16)}
+        finally:
+            stop(proc)
         dyn = measure("dynalite", start_dynalite)
         if dyn:
             results["dynalite"] = dyn
@@ -212,6 +228,12 @@ def main():
                 row += "".join("%16.0f (%6s)" % results[n][(label, conns)] for n in names)
                 row += "".join("%15.1fx" % (ours / results[n][(label, conns)][0]) for n in names[1:])
                 print(row)
+        print("  %-14s %5s " % ("HTTP ceiling", "") + "  bare libmicrohttpd, fixed answer: %.0f/s at 1 conn, "
+              "%.0f/s at 16" % (ceiling[1][0], ceiling[16][0]))
+        for conns in (1, 16):
+            best = max(results["shoplocal"][(label, conns)][0] for label, _ in WORKLOADS)
+            print("  %-14s %5d   shoplocal's best route is at %.0f%% of the ceiling" %
+                  ("", conns, 100.0 * best / ceiling[conns][0]))
 
         # Query latency as the table grows: 1,000 then 1,000,000 items in other partitions.
         shutil.rmtree(data, ignore_errors=True)

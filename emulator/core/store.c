@@ -146,7 +146,8 @@ int core_store_open(const char *dir, const char *name, const char *const *migrat
     if (core_store_exec(store,
                         memory ? "PRAGMA foreign_keys=ON;"
                                : "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
-                                 " PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                                 " PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;"
+                                 " PRAGMA foreign_keys=ON;",
                         err) != CORE_OK) {
         core_store_close(store);
         return CORE_ERROR;
