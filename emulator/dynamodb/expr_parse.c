@@ -585,16 +585,10 @@ static ddbx_node *c_operand(parser *p)
     return parse_path(p);
 }
 
-/* "( arg )", possibly continued as a grouped path "(a.b).c". */
-static ddbx_node *c_arg(parser *p)
+/* After "( inner": expect ")", mark the group, and let a grouped path go on as
+ * "(a.b).c". Takes inner (may be NULL after an error); returns it or NULL. */
+static ddbx_node *close_group(parser *p, ddbx_node *in)
 {
-    if (cur(p)->kind != TK_LPAREN)
-        return c_operand(p);
-    p->i++;
-    if (enter(p) != CORE_OK)
-        return NULL;
-    ddbx_node *in = c_arg(p);
-    leave(p);
     if (!in)
         return NULL;
     if (cur(p)->kind != TK_RPAREN) {
@@ -613,6 +607,19 @@ static ddbx_node *c_arg(parser *p)
         in->next_tok = (uint32_t)p->i;
     }
     return in;
+}
+
+/* "( arg )", possibly continued as a grouped path "(a.b).c". */
+static ddbx_node *c_arg(parser *p)
+{
+    if (cur(p)->kind != TK_LPAREN)
+        return c_operand(p);
+    p->i++;
+    if (enter(p) != CORE_OK)
+        return NULL;
+    ddbx_node *in = c_arg(p);
+    leave(p);
+    return close_group(p, in);
 }
 
 static int comparator(ddbx_tok_kind k, ddbx_cmp *op)
@@ -723,23 +730,9 @@ static ddbx_node *c_primary(parser *p)
         return NULL;
     ddbx_node *in = c_or(p);
     leave(p);
+    in = close_group(p, in);
     if (!in)
         return NULL;
-    if (cur(p)->kind != TK_RPAREN) {
-        syntax_error(p, p->i);
-        ddbx_node_free(in);
-        return NULL;
-    }
-    p->i++;
-    wrapped(p, in);
-    if (in->kind == NK_PATH && (cur(p)->kind == TK_DOT || cur(p)->kind == TK_LBRACKET)) {
-        if (path_rest(p, &in->path) != CORE_OK) {
-            ddbx_node_free(in);
-            return NULL;
-        }
-        in->parens = 0;
-        in->next_tok = (uint32_t)p->i;
-    }
     return is_operand(in) ? c_compare(p, in) : in;
 }
 
