@@ -22,7 +22,8 @@ TEST_LDLIBS := $(LDLIBS) $(shell pkg-config --libs criterion 2>/dev/null || echo
 # --- sources ----------------------------------------------------------------
 EMU_SRC  := $(sort $(wildcard emulator/*/*.c))
 EMU_MAIN := emulator/core/main.c
-LIB_SRC  := $(filter-out $(EMU_MAIN),$(EMU_SRC)) $(sort $(wildcard backend/lib/*.c))
+LIB_SRC  := $(filter-out $(EMU_MAIN),$(EMU_SRC)) $(sort $(wildcard backend/lib/*.c)) \
+            $(filter-out backend/runtime/bootstrap_main.c,$(sort $(wildcard backend/runtime/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libshoplocal.a
 BIN      := $(BUILD)/shoplocal
@@ -34,7 +35,14 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TEST_SUPPORT := $(BUILD)/obj/tests/support/testutil.o
 COMPAT   := $(sort $(wildcard tests/compat/test_*.py))
 
-DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) \
+# Functions built for the in-process host: <functions dir>/<LogicalId>.so, one per
+# handler source named after the function's logical id.
+HANDLER_RT := backend/runtime/handler.c
+FN_SO      := $(patsubst backend/handlers/%.c,$(BUILD)/functions/%.so,$(wildcard backend/handlers/*.c))
+TEST_FN_SO := $(patsubst tests/lambda/%.c,$(BUILD)/tests/functions/%.so,$(wildcard tests/lambda/*.c))
+SO_FLAGS   := -fPIC -shared -fvisibility=hidden
+
+DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) $(FN_SO:%=%.d) $(TEST_FN_SO:%=%.d) \
             $(UNIT_BIN:%=%.d) $(INTEG_BIN:%=%.d) $(TEST_SUPPORT:.o=.d)
 
 RUN_FLAGS ?= --seed fixtures/
@@ -53,7 +61,7 @@ help:                                     ## list the targets
 deps:                                     ## apt-get install only the Debian packages that are missing
 	@scripts/deps.sh
 
-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN)    ## build the emulator and every test binary
+build: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FN_SO) $(TEST_FN_SO) ## the emulator, the functions, every test binary
 
 run: deps                                 ## build and start the whole shop with demo data
 	@$(MAKE) --no-print-directory build
@@ -74,13 +82,13 @@ valgrind: $(UNIT_BIN)                     ## unit suites again under Valgrind me
 integration: $(BIN) $(INTEG_BIN)          ## start real emulators on free ports and talk HTTP to them
 	@scripts/run-tests.sh integration $(INTEG_BIN)
 
-compat: $(BIN)                            ## real AWS clients (boto3, the AWS CLI) against the emulator
+compat: $(BIN) $(TEST_FN_SO)              ## real AWS clients (boto3, the AWS CLI) against the emulator
 	@scripts/run-tests.sh compat $(COMPAT)
 
 sanitize:                                 ## ASan+UBSan build, then the integration and compat suites on it
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%)
+	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%) $(TEST_FN_SO:$(BUILD)/%=build-san/%)
 	@SHOPLOCAL_BIN=$(abspath build-san/shoplocal) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  scripts/run-tests.sh sanitize $(INTEG_BIN:$(BUILD)/%=build-san/%) $(COMPAT)
@@ -99,6 +107,16 @@ clean:                                    ## remove every build output
 $(BIN): $(BUILD)/obj/$(EMU_MAIN:.c=.o) $(LIB)
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/functions/%.so: backend/handlers/%.c $(HANDLER_RT)
+	@mkdir -p $(@D)
+	@echo "  SO    $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) -lcjson
+
+$(BUILD)/tests/functions/%.so: tests/lambda/%.c $(HANDLER_RT)
+	@mkdir -p $(@D)
+	@echo "  SO    $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) -lcjson
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

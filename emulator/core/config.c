@@ -44,6 +44,10 @@ static const opt_def options[] = {
      "start from an empty data folder"},
     {"--seed", "SHOPLOCAL_SEED", OPT_PATH, FIELD(seed_dir),
      "load demo data from this fixtures folder"},
+    {"--functions", "SHOPLOCAL_FUNCTIONS", OPT_PATH, FIELD(functions_dir),
+     "folder of the functions' in-process builds, <LogicalId>.so (default build/functions)"},
+    {"--lambda-host", "SHOPLOCAL_LAMBDA_HOST", OPT_STRING, FIELD(lambda_host),
+     "inprocess (handlers dlopen'ed, the default) | process (each function's bootstrap)"},
     {"--web-port", "SHOPLOCAL_WEB_PORT", OPT_PORT, FIELD(web_port),
      "CloudFront + SPA + /api (default 3000; 0 = any free port)"},
     {"--aws-port", "SHOPLOCAL_AWS_PORT", OPT_PORT, FIELD(aws_port),
@@ -73,6 +77,8 @@ void core_config_defaults(core_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->template_path, sizeof cfg->template_path, "template.yaml");
     snprintf(cfg->data_dir, sizeof cfg->data_dir, ".shoplocal");
+    snprintf(cfg->functions_dir, sizeof cfg->functions_dir, "build/functions");
+    snprintf(cfg->lambda_host, sizeof cfg->lambda_host, "inprocess");
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     snprintf(cfg->region, sizeof cfg->region, "us-east-1");
     snprintf(cfg->stack_name, sizeof cfg->stack_name, "shoplocal");

@@ -22,6 +22,8 @@ typedef struct core_config {
     char template_path[CORE_CONFIG_PATH_MAX];
     char data_dir[CORE_CONFIG_PATH_MAX];
     char seed_dir[CORE_CONFIG_PATH_MAX]; /* empty: no seeding */
+    char functions_dir[CORE_CONFIG_PATH_MAX]; /* <LogicalId>.so builds of the handlers */
+    char lambda_host[16];  /* "inprocess" or "process" */
     char host[256];
     char region[64];
     char stack_name[128];

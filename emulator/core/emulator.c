@@ -387,4 +387,12 @@ core_clock *core_emulator_clock(core_emulator *emu) { return emu->clock; }
 const core_template *core_emulator_template(core_emulator *emu) { return emu->tpl; }
 core_router *core_emulator_router(core_emulator *emu) { return emu->router; }
 core_faults *core_emulator_faults(core_emulator *emu) { return emu->faults; }
+
+void *core_emulator_service(core_emulator *emu, const char *name)
+{
+    for (size_t i = 0; i < emu->n_started; i++)
+        if (!strcmp(core_services[i].name, name))
+            return emu->service_state[i];
+    return NULL;
+}
 const core_config *core_emulator_config(core_emulator *emu) { return &emu->cfg; }

@@ -39,6 +39,10 @@ core_clock *core_emulator_clock(core_emulator *emu);
 const core_template *core_emulator_template(core_emulator *emu);
 core_router *core_emulator_router(core_emulator *emu);
 core_faults *core_emulator_faults(core_emulator *emu);
+
+/* The state of a started service by its name in the services table (borrowed),
+ * or NULL. */
+void *core_emulator_service(core_emulator *emu, const char *name);
 const core_config *core_emulator_config(core_emulator *emu);
 
 #endif

@@ -1,0 +1,40 @@
+/*
+ * Echo.c — the test function: echoes its event and context, or does what the
+ * event's "action" says ("error", "sleep" for "ms" milliseconds, "log").
+ * Built in-process as build/tests/functions/Echo.so.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/handler.h"
+
+static cJSON *echo(const cJSON *event, const lambda_context *ctx, lambda_error *err)
+{
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "action");
+    const char *a = cJSON_IsString(action) ? action->valuestring : "echo";
+    if (!strcmp(a, "error"))
+        return lambda_error_set(err, "EchoError", "told to fail");
+    if (!strcmp(a, "sleep")) {
+        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(event, "ms");
+        long v = cJSON_IsNumber(ms) ? (long)ms->valuedouble : 0;
+        struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (!strcmp(a, "log"))
+        ctx->log(ctx, "INFO", "hello from echo");
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "event", cJSON_Duplicate(event, 1));
+    cJSON_AddStringToObject(out, "requestId", ctx->request_id);
+    cJSON_AddStringToObject(out, "functionName", ctx->function_name);
+    cJSON_AddStringToObject(out, "functionArn", ctx->function_arn);
+    cJSON_AddStringToObject(out, "traceId", ctx->trace_id ? ctx->trace_id : "");
+    const char *greeting = ctx->getenv(ctx, "GREETING");
+    cJSON_AddStringToObject(out, "greeting", greeting ? greeting : "");
+    const char *endpoint = ctx->getenv(ctx, "AWS_ENDPOINT_URL");
+    cJSON_AddStringToObject(out, "endpoint", endpoint ? endpoint : "");
+    cJSON_AddBoolToObject(out, "deadlineInFuture", ctx->deadline_ms > lambda_epoch_ms());
+    return out;
+}
+
+LAMBDA_HANDLER(echo)
