@@ -30,6 +30,8 @@ struct core_emulator {
     core_template *tpl;
     core_router *router;
     core_faults *faults;
+    core_http_handler api_handler; /* /api on the web listener, or NULL */
+    void *api_ctx;
     void *service_state[MAX_SERVICES];
     size_t n_started;
     core_http_server *web, *aws, *stripe;
@@ -126,6 +128,13 @@ static void admin_handle(void *ctx, const core_http_request *req, core_http_resp
 static void web_handle(void *ctx, const core_http_request *req, core_http_response *resp)
 {
     core_emulator *emu = ctx;
+    if (emu->api_handler && !strncmp(req->path, "/api", 4) &&
+        (req->path[4] == '/' || req->path[4] == '\0')) {
+        core_http_request sub = *req;
+        sub.path = req->path[4] ? req->path + 4 : "/";
+        emu->api_handler(emu->api_ctx, &sub, resp);
+        return;
+    }
     core_http_response_header(resp, "apigw-requestid", req->request_id, 0);
     if (!strcmp(req->path, "/config.json")) {
         cJSON *o = cJSON_CreateObject();
@@ -387,6 +396,12 @@ core_clock *core_emulator_clock(core_emulator *emu) { return emu->clock; }
 const core_template *core_emulator_template(core_emulator *emu) { return emu->tpl; }
 core_router *core_emulator_router(core_emulator *emu) { return emu->router; }
 core_faults *core_emulator_faults(core_emulator *emu) { return emu->faults; }
+
+void core_emulator_set_api(core_emulator *emu, core_http_handler handler, void *ctx)
+{
+    emu->api_handler = handler;
+    emu->api_ctx = ctx;
+}
 
 void *core_emulator_service(core_emulator *emu, const char *name)
 {

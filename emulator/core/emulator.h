@@ -40,6 +40,10 @@ const core_template *core_emulator_template(core_emulator *emu);
 core_router *core_emulator_router(core_emulator *emu);
 core_faults *core_emulator_faults(core_emulator *emu);
 
+/* Route the web listener's /api and /api/... to handler (the HTTP API), with the
+ * path made relative ("/api/orders" -> "/orders"). */
+void core_emulator_set_api(core_emulator *emu, core_http_handler handler, void *ctx);
+
 /* The state of a started service by its name in the services table (borrowed),
  * or NULL. */
 void *core_emulator_service(core_emulator *emu, const char *name);

@@ -1,6 +1,7 @@
 /*
  * Echo.c — the test function: echoes its event and context, or does what the
- * event's "action" says ("error", "sleep" for "ms" milliseconds, "log").
+ * event's "action" says ("error", "sleep" for "ms" milliseconds, "log", "respond"
+ * with the event's "response").
  * Built in-process as build/tests/functions/Echo.so.
  */
 #include <stdio.h>
@@ -13,6 +14,17 @@ static cJSON *echo(const cJSON *event, const lambda_context *ctx, lambda_error *
 {
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(event, "action");
     const char *a = cJSON_IsString(action) ? action->valuestring : "echo";
+    /* Through the HTTP API the action comes in the query string, and "respond"
+     * answers the request body parsed as JSON. */
+    const cJSON *qs = cJSON_GetObjectItemCaseSensitive(event, "queryStringParameters");
+    const cJSON *qa = cJSON_GetObjectItemCaseSensitive(qs, "action");
+    if (cJSON_IsString(qa))
+        a = qa->valuestring;
+    const cJSON *body = cJSON_GetObjectItemCaseSensitive(event, "body");
+    if (!strcmp(a, "respond") && cJSON_IsString(qa) && cJSON_IsString(body)) {
+        cJSON *r = cJSON_Parse(body->valuestring);
+        return r ? r : cJSON_CreateString(body->valuestring);
+    }
     if (!strcmp(a, "error"))
         return lambda_error_set(err, "EchoError", "told to fail");
     if (!strcmp(a, "sleep")) {
@@ -21,6 +33,8 @@ static cJSON *echo(const cJSON *event, const lambda_context *ctx, lambda_error *
         struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
+    if (!strcmp(a, "respond")) /* answer the event's "response" as it is */
+        return cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(event, "response"), 1);
     if (!strcmp(a, "log"))
         ctx->log(ctx, "INFO", "hello from echo");
     cJSON *out = cJSON_CreateObject();

@@ -1,0 +1,33 @@
+/*
+ * util.h — small text helpers the HTTP API emulation shares: percent-decoding,
+ * UTF-8 validation and base64, each with explicit lengths.
+ *
+ * They live here rather than in core/ because their rules are API Gateway's:
+ * a path segment decodes '%XX' but never '+', a query component decodes both,
+ * and base64 is the standard alphabet with padding (what Lambda events and
+ * results carry).
+ */
+#ifndef APIGW_UTIL_H
+#define APIGW_UTIL_H
+
+#include <stddef.h>
+
+/* Percent-decode text[0..len). plus_is_space turns '+' into ' ' (query strings,
+ * never paths). Returns a NUL-terminated copy the caller frees, or NULL when an
+ * escape is malformed ('%' not followed by two hex digits), when the result
+ * would contain a NUL byte, or on allocation failure. *out_len (if not NULL)
+ * receives the decoded length. */
+char *apigw_url_decode(const char *text, size_t len, int plus_is_space, size_t *out_len);
+
+/* 1 when data[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing past U+10FFFF), else 0. */
+int apigw_utf8_valid(const unsigned char *data, size_t len);
+
+/* Standard base64 with padding. Caller frees; NULL on allocation failure. */
+char *apigw_base64_encode(const unsigned char *data, size_t len);
+
+/* Decode standard base64 (padding optional, no whitespace). Caller frees the
+ * result (NUL-terminated for convenience); NULL when text is not base64. */
+unsigned char *apigw_base64_decode(const char *text, size_t len, size_t *out_len);
+
+#endif
