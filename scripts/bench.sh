@@ -7,3 +7,5 @@ python3 scripts/bench_startup.py
 echo "== dynamodb"
 bash scripts/deps.sh bench
 python3 scripts/bench_dynamodb.py
+echo "== http api"
+python3 scripts/bench_apigw.py

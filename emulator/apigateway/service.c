@@ -157,8 +157,12 @@ int apigw_service_start(core_emulator *emu, void **state, core_err *err)
         apigw_service_stop(svc);
         return CORE_ERROR;
     }
-    svc->throttle = apigw_throttle_new(svc->api->throttle_burst, svc->api->throttle_rate,
-                                       core_clock_now_ms(core_emulator_clock(emu)));
+    /* Only the stage's own DefaultRouteSettings throttle here: the account-level
+     * quota (10,000 requests/s) is a property of an AWS account, not of the
+     * template, and would only get in the way of local load tests. */
+    if (svc->api->throttle_burst > 0 || svc->api->throttle_rate > 0)
+        svc->throttle = apigw_throttle_new(svc->api->throttle_burst, svc->api->throttle_rate,
+                                           core_clock_now_ms(core_emulator_clock(emu)));
     core_emulator_set_api(emu, apigw_service_handle, svc);
     *state = svc;
     return CORE_OK;
