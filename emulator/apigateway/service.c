@@ -110,17 +110,15 @@ void apigw_service_handle(void *ctx, const core_http_request *req, core_http_res
         .path_params = &params,
     };
     cJSON *event = apigw_event_build(&in);
-    char *text = event ? cJSON_PrintUnformatted(event) : NULL;
-    cJSON_Delete(event);
     apigw_header_list_release(&headers);
     apigw_params_release(&params);
-    if (!text) {
+    if (!event) {
         apigw_answer(resp, 500, req->request_id);
         goto decorate;
     }
     lam_result r;
-    lam_invoke(lam_service_of(svc->emu), route->function_id, text, strlen(text), &r);
-    free(text);
+    lam_invoke_event(lam_service_of(svc->emu), route->function_id, event, &r);
+    cJSON_Delete(event);
     latency = r.duration_ms;
     if (r.duration_ms > route->timeout_ms)
         apigw_answer(resp, 503, req->request_id); /* past the integration timeout */

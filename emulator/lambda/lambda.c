@@ -305,8 +305,11 @@ static long max_rss_mb(void)
     return ru.ru_maxrss / 1024;
 }
 
-void lam_invoke(lam_service *svc, const char *function, const char *payload, size_t len,
-                lam_result *out)
+/* One invocation. The event comes as text (payload/len) or, from in-process
+ * callers that already hold it as a tree, as parsed (borrowed); the in-process
+ * host then skips printing and re-parsing it. */
+static void invoke(lam_service *svc, const char *function, const char *payload, size_t len,
+                   const cJSON *parsed, lam_result *out)
 {
     memset(out, 0, sizeof *out);
     lam_function *f = svc ? find(svc, function) : NULL;
@@ -326,12 +329,15 @@ void lam_invoke(lam_service *svc, const char *function, const char *payload, siz
     lam_log_line(&inv, line);
 
     if (svc->processes) {
-        lam_process_run(svc, f, &inv, payload, len, start_ms + (long long)f->tpl->timeout_s * 1000,
-                        out);
+        char *text = parsed ? cJSON_PrintUnformatted(parsed) : NULL;
+        lam_process_run(svc, f, &inv, text ? text : payload, text ? strlen(text) : len,
+                        start_ms + (long long)f->tpl->timeout_s * 1000, out);
+        free(text);
     } else if (loaded != 1) {
         lam_set_error(out, "Runtime.InvalidEntrypoint", f->load_error);
     } else {
-        cJSON *event = cJSON_ParseWithLength(payload, len);
+        cJSON *owned = parsed ? NULL : cJSON_ParseWithLength(payload, len);
+        const cJSON *event = parsed ? parsed : owned;
         if (!event) {
             lam_set_error(out, "Runtime.InvalidEventJson", "the event is not valid JSON");
         } else {
@@ -357,7 +363,7 @@ void lam_invoke(lam_service *svc, const char *function, const char *payload, siz
             } else {
                 lam_set_error(out, e.type[0] ? e.type : "Error", e.message);
             }
-            cJSON_Delete(event);
+            cJSON_Delete(owned);
         }
     }
     out->duration_ms = (double)(core_clock_monotonic_us() - t0) / 1000.0;
@@ -382,6 +388,18 @@ void lam_invoke(lam_service *svc, const char *function, const char *payload, siz
         out->payload = strdup("null");
         out->len = 4;
     }
+}
+
+void lam_invoke(lam_service *svc, const char *function, const char *payload, size_t len,
+                lam_result *out)
+{
+    invoke(svc, function, payload, len, NULL, out);
+}
+
+void lam_invoke_event(lam_service *svc, const char *function, const cJSON *event,
+                      lam_result *out)
+{
+    invoke(svc, function, NULL, 0, event, out);
 }
 
 void lam_result_release(lam_result *r)

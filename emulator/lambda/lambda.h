@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/emulator.h"
 #include "core/err.h"
 
@@ -54,6 +56,11 @@ lam_service *lam_service_of(core_emulator *emu);
  * payload[0..len) (JSON text). Fills out; release with lam_result_release. */
 void lam_invoke(lam_service *svc, const char *function, const char *payload, size_t len,
                 lam_result *out);
+/* The same with the event as a tree (borrowed): in-process callers that built
+ * it (the HTTP API) save printing and re-parsing it. */
+void lam_invoke_event(lam_service *svc, const char *function, const cJSON *event,
+                      lam_result *out);
+
 void lam_result_release(lam_result *r);
 
 #endif

@@ -1,10 +1,12 @@
 /*
  * Echo.c — the test function: echoes its event and context, or does what the
  * event's "action" says ("error", "sleep" for "ms" milliseconds, "log", "respond"
- * with the event's "response").
- * Built in-process as build/tests/functions/Echo.so.
+ * with the event's "response"; "crash": abort(), for the process host only, never
+ * in-process). Built in-process as build/tests/functions/Echo.so, and as the
+ * bootstrap build/tests/functions/Echo/bootstrap for --lambda-host process.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,8 +27,12 @@ static cJSON *echo(const cJSON *event, const lambda_context *ctx, lambda_error *
         cJSON *r = cJSON_Parse(body->valuestring);
         return r ? r : cJSON_CreateString(body->valuestring);
     }
+    if (!strcmp(a, "pong")) /* the trivial answer, for benchmarks */
+        return cJSON_CreateTrue();
     if (!strcmp(a, "error"))
         return lambda_error_set(err, "EchoError", "told to fail");
+    if (!strcmp(a, "crash"))
+        abort();
     if (!strcmp(a, "sleep")) {
         const cJSON *ms = cJSON_GetObjectItemCaseSensitive(event, "ms");
         long v = cJSON_IsNumber(ms) ? (long)ms->valuedouble : 0;
