@@ -41,8 +41,14 @@ HANDLER_RT := backend/runtime/handler.c
 FN_SO      := $(patsubst backend/handlers/%.c,$(BUILD)/functions/%.so,$(wildcard backend/handlers/*.c))
 TEST_FN_SO := $(patsubst tests/lambda/%.c,$(BUILD)/tests/functions/%.so,$(wildcard tests/lambda/*.c))
 SO_FLAGS   := -fPIC -shared -fvisibility=hidden
+# The same handlers linked as production bootstraps, for --lambda-host process:
+# <functions dir>/<LogicalId>/bootstrap (handler + the Runtime API loop, libcurl).
+BOOT_SRC     := backend/runtime/runtime.c $(HANDLER_RT) backend/runtime/bootstrap_main.c
+FN_BOOT      := $(patsubst backend/handlers/%.c,$(BUILD)/functions/%/bootstrap,$(wildcard backend/handlers/*.c))
+TEST_FN_BOOT := $(patsubst tests/lambda/%.c,$(BUILD)/tests/functions/%/bootstrap,$(wildcard tests/lambda/*.c))
 
 DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) $(FN_SO:%=%.d) $(TEST_FN_SO:%=%.d) \
+            $(FN_BOOT:%=%.d) $(TEST_FN_BOOT:%=%.d) \
             $(UNIT_BIN:%=%.d) $(INTEG_BIN:%=%.d) $(TEST_SUPPORT:.o=.d)
 
 RUN_FLAGS ?= --seed fixtures/
@@ -61,7 +67,7 @@ help:                                     ## list the targets
 deps:                                     ## apt-get install only the Debian packages that are missing
 	@scripts/deps.sh
 
-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FN_SO) $(TEST_FN_SO) ## the emulator, the functions, every test binary
+build: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FN_SO) $(TEST_FN_SO) $(FN_BOOT) $(TEST_FN_BOOT) ## the emulator, the functions, every test binary
 
 run: deps                                 ## build and start the whole shop with demo data
 	@$(MAKE) --no-print-directory build
@@ -82,13 +88,14 @@ valgrind: $(UNIT_BIN)                     ## unit suites again under Valgrind me
 integration: $(BIN) $(INTEG_BIN)          ## start real emulators on free ports and talk HTTP to them
 	@scripts/run-tests.sh integration $(INTEG_BIN)
 
-compat: $(BIN) $(TEST_FN_SO)              ## real AWS clients (boto3, the AWS CLI) against the emulator
+compat: $(BIN) $(TEST_FN_SO) $(TEST_FN_BOOT) ## real AWS clients (boto3, the AWS CLI) against the emulator
 	@scripts/run-tests.sh compat $(COMPAT)
 
 sanitize:                                 ## ASan+UBSan build, then the integration and compat suites on it
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%) $(TEST_FN_SO:$(BUILD)/%=build-san/%)
+	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%) $(TEST_FN_SO:$(BUILD)/%=build-san/%) \
+	  $(TEST_FN_BOOT:$(BUILD)/%=build-san/%)
 	@SHOPLOCAL_BIN=$(abspath build-san/shoplocal) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  scripts/run-tests.sh sanitize $(INTEG_BIN:$(BUILD)/%=build-san/%) $(COMPAT)
@@ -117,6 +124,16 @@ $(BUILD)/tests/functions/%.so: tests/lambda/%.c $(HANDLER_RT)
 	@mkdir -p $(@D)
 	@echo "  SO    $@"
 	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) -lcjson
+
+$(BUILD)/functions/%/bootstrap: backend/handlers/%.c $(BOOT_SRC)
+	@mkdir -p $(@D)
+	@echo "  BOOT  $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $^ -lcjson -lcurl
+
+$(BUILD)/tests/functions/%/bootstrap: tests/lambda/%.c $(BOOT_SRC)
+	@mkdir -p $(@D)
+	@echo "  BOOT  $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $^ -lcjson -lcurl
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
