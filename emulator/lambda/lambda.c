@@ -187,7 +187,10 @@ void lam_log_line(invocation *inv, const char *line)
     if (f->log) {
         fputs(line, f->log);
         fputc('\n', f->log);
-        fflush(f->log);
+        /* An invocation's lines are flushed together after its REPORT line (one
+         * write per invocation); a line outside any invocation goes out now. */
+        if (!inv->request_id[0])
+            fflush(f->log);
     }
     pthread_mutex_unlock(&f->lock);
     size_t n = strlen(line);
@@ -383,6 +386,10 @@ static void invoke(lam_service *svc, const char *function, const char *payload, 
              inv.request_id, out->duration_ms, billed < 1 ? 1 : billed, f->tpl->memory_mb,
              max_rss_mb());
     lam_log_line(&inv, line);
+    pthread_mutex_lock(&f->lock);
+    if (f->log)
+        fflush(f->log);
+    pthread_mutex_unlock(&f->lock);
     out->log_tail = inv.tail;
     if (!out->payload) {
         out->payload = strdup("null");
