@@ -126,13 +126,14 @@ void lam_service_stop(void *state)
     lam_service *svc = state;
     if (!svc)
         return;
-    lam_process_host_stop(svc);
-    /* Event invocations in flight finish first (bounded wait). */
+    /* Event invocations in flight finish first (bounded wait), then the workers
+     * they may be using stop. */
     int64_t deadline = core_clock_monotonic_ms() + 10000;
     while (atomic_load(&svc->async_running) > 0 && core_clock_monotonic_ms() < deadline) {
         struct timespec ts = {0, 2 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    lam_process_host_stop(svc);
     for (size_t i = 0; i < svc->n; i++) {
         lam_function *f = &svc->fns[i];
         free(f->logical_id);

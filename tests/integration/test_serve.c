@@ -465,3 +465,27 @@ Test(serve, health_polled_during_start_up_never_crashes)
         stop_cleanly(SIGTERM);
     }
 }
+
+/* Slow clients (slowloris): connections that send half a request and stall hold
+ * no worker thread, so other clients are still served. */
+Test(serve, slow_clients_do_not_starve_the_listener)
+{
+    start(FRESH);
+    int port = atoi(strrchr(proc.aws_url, ':') + 1);
+    int fds[32];
+    for (int i = 0; i < 32; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+        cr_assert_eq(connect(fds[i], (struct sockaddr *)&sa, sizeof sa), 0);
+        const char part[] = "GET /_shoplocal/health HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        cr_assert(write(fds[i], part, sizeof part - 1) > 0);
+    }
+    for (int round = 0; round < 5; round++) {
+        cJSON *h = get_json(proc.aws_url, "/_shoplocal/health", 200);
+        cJSON_Delete(h);
+    }
+    for (int i = 0; i < 32; i++)
+        close(fds[i]);
+    stop_cleanly(SIGTERM);
+}
