@@ -9,18 +9,25 @@
  * integration timeout), the format 2.0 response mapping, CORS headers, and one
  * JSON access-log line. Every answer carries apigw-requestid.
  *
- * The JWT authorizer is Cognito's (issue 5): until the Cognito service signs
- * tokens, a route that declares an authorizer answers 401 to every request, with
- * or without a token — never lets one through unchecked.
+ * A route with a JWT authorizer is checked by apigateway/jwt.c against the
+ * signing keys of the service's JWKS registry, keyed by issuer: the Cognito
+ * service registers each pool's keys there (apigw_service_jwks), and tests or
+ * developers register theirs with PUT /_shoplocal/jwks?issuer=<url-encoded>
+ * and a JWKS body. A refused token is 401 {"message":"Unauthorized"}, an unmet
+ * route scope 403 {"message":"Forbidden"}, each with API Gateway's
+ * www-authenticate; neither reaches the function. The registry exists even
+ * when the template has no HTTP API, so Cognito can always register.
  */
 #include "apigateway/service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apigateway/cors.h"
 #include "apigateway/event.h"
+#include "apigateway/jwt.h"
 #include "apigateway/response.h"
 #include "apigateway/route.h"
 #include "apigateway/throttle.h"
@@ -35,6 +42,7 @@ typedef struct apigw_service {
     apigw_routes *routes;
     apigw_cors *cors;
     apigw_throttle *throttle;
+    apigw_jwks *jwks;
 } apigw_service;
 
 static void access_log(const apigw_service *svc, const core_http_request *req, const char *route,
@@ -53,6 +61,125 @@ static void access_log(const apigw_service *svc, const core_http_request *req, c
     cJSON_AddNumberToObject(f, "integrationLatency", latency_ms);
     core_log_fields(CORE_LOG_INFO, "apigateway", req->request_id, f, "access");
     cJSON_Delete(f);
+}
+
+static const core_tpl_authorizer *find_authorizer(const core_tpl_http_api *api, const char *name)
+{
+    for (size_t i = 0; i < api->n_authorizers; i++)
+        if (!strcmp(api->authorizers[i].name, name))
+            return &api->authorizers[i];
+    return NULL;
+}
+
+/* Run the route's JWT authorizer. 1: go on with claims/scopes (owned by the
+ * caller); 0: resp holds the 401 or 403. */
+static int authorize(apigw_service *svc, const apigw_route *route, const core_http_request *req,
+                     int64_t now_s, cJSON **claims, cJSON **scopes, core_http_response *resp)
+{
+    const core_tpl_authorizer *auth = find_authorizer(svc->api, route->authorizer);
+    static const char header_source[] = "$request.header.";
+    const char *token = NULL;
+    /* Only header identity sources are modelled; any other finds no token. */
+    if (auth && !strncasecmp(auth->identity_source, header_source, sizeof header_source - 1))
+        token = core_http_header_get(req, auth->identity_source + sizeof header_source - 1);
+    char why[512] = "";
+    apigw_jwt_result r = auth ? apigw_jwt_authorize(svc->jwks, auth, route->scopes,
+                                                    route->n_scopes, token, now_s, claims,
+                                                    scopes, why, sizeof why)
+                              : APIGW_JWT_DENIED;
+    if (r == APIGW_JWT_ALLOWED)
+        return 1;
+    char challenge[1024];
+    apigw_jwt_challenge(r, why, route->scopes, route->n_scopes, challenge, sizeof challenge);
+    apigw_answer(resp, r == APIGW_JWT_FORBIDDEN ? 403 : 401, req->request_id);
+    core_http_response_header(resp, "www-authenticate", challenge, 0);
+    return 0;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The percent-decoded value of parameter name in query into out; 0, or -1 when
+ * absent, malformed, or too long. */
+static int query_param(const char *query, const char *name, char *out, size_t out_len)
+{
+    size_t name_len = strlen(name);
+    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (strncmp(p, name, name_len) != 0 || p[name_len] != '=')
+            continue;
+        size_t n = 0;
+        for (const char *v = p + name_len + 1; *v && *v != '&'; v++) {
+            char c = *v;
+            if (c == '%') {
+                int hi = hex_value(v[1]), lo = hi < 0 ? -1 : hex_value(v[2]);
+                if (lo < 0)
+                    return -1;
+                c = (char)(hi * 16 + lo);
+                v += 2;
+            } else if (c == '+') {
+                c = ' ';
+            }
+            if (c == 0 || n + 1 >= out_len)
+                return -1;
+            out[n++] = c;
+        }
+        out[n] = 0;
+        return 0;
+    }
+    return -1;
+}
+
+/* PUT /_shoplocal/jwks?issuer=<url-encoded issuer>, body a JWKS: replace the
+ * issuer's signing keys. */
+static void jwks_admin(void *ctx, const core_http_request *req, core_http_response *resp)
+{
+    apigw_service *svc = ctx;
+    if (strcmp(req->method, "PUT") != 0) {
+        core_http_response_aws_error(resp, req, 405, "MethodNotAllowedException",
+                                     "use PUT /_shoplocal/jwks?issuer=<url-encoded issuer>");
+        return;
+    }
+    char issuer[2048];
+    if (query_param(req->raw_query, "issuer", issuer, sizeof issuer) != 0 || !issuer[0]) {
+        core_http_response_aws_error(resp, req, 400, "ValidationException",
+                                     "the issuer query parameter is required (url-encoded)");
+        return;
+    }
+    char *body = malloc(req->body_len + 1);
+    if (!body) {
+        core_http_response_aws_error(resp, req, 500, "InternalFailure", "out of memory");
+        return;
+    }
+    if (req->body_len)
+        memcpy(body, req->body, req->body_len);
+    body[req->body_len] = 0;
+    core_err err;
+    core_err_clear(&err);
+    int rc = apigw_jwks_set(svc->jwks, issuer, body, &err);
+    free(body);
+    if (rc != CORE_OK) {
+        core_http_response_aws_error(resp, req, err.status, err.type, err.message);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "issuer", issuer);
+    cJSON_AddNumberToObject(o, "keys", (double)apigw_jwks_count(svc->jwks, issuer));
+    core_http_response_json(resp, 200, "application/json", o);
+    cJSON_Delete(o);
+}
+
+apigw_jwks *apigw_service_jwks(core_emulator *emu)
+{
+    apigw_service *svc = core_emulator_service(emu, "apigateway");
+    return svc ? svc->jwks : NULL;
 }
 
 void apigw_service_handle(void *ctx, const core_http_request *req, core_http_response *resp)
@@ -80,13 +207,9 @@ void apigw_service_handle(void *ctx, const core_http_request *req, core_http_res
         apigw_params_release(&params);
         goto decorate;
     }
-    if (route->authorizer) {
-        apigw_answer(resp, 401, req->request_id);
-        core_http_response_header(resp, "www-authenticate",
-                                  core_http_header_get(req, "Authorization")
-                                      ? "Bearer scope=\"\" error=\"invalid_token\" "
-                                        "error_description=\"the token could not be verified\""
-                                      : "Bearer", 0);
+    cJSON *claims = NULL, *scopes = NULL;
+    if (route->authorizer &&
+        !authorize(svc, route, req, core_clock_now_ms(clock) / 1000, &claims, &scopes, resp)) {
         apigw_params_release(&params);
         goto decorate;
     }
@@ -108,8 +231,12 @@ void apigw_service_handle(void *ctx, const core_http_request *req, core_http_res
         .stage = svc->api->stage,
         .route_key = route->route_key,
         .path_params = &params,
+        .jwt_claims = claims,
+        .jwt_scopes = scopes,
     };
     cJSON *event = apigw_event_build(&in);
+    cJSON_Delete(claims);
+    cJSON_Delete(scopes);
     apigw_header_list_release(&headers);
     apigw_params_release(&params);
     if (!event) {
@@ -139,12 +266,20 @@ int apigw_service_start(core_emulator *emu, void **state, core_err *err)
 {
     *state = NULL;
     const core_template *tpl = core_emulator_template(emu);
-    if (core_template_http_api_count(tpl) == 0)
-        return CORE_OK; /* no HTTP API in this stack: /api answers 404 */
     apigw_service *svc = calloc(1, sizeof *svc);
-    if (!svc)
+    if (!svc || !(svc->jwks = apigw_jwks_new())) {
+        free(svc);
         return core_err_set(err, 500, "InternalFailure", "out of memory");
+    }
     svc->emu = emu;
+    if (core_emulator_add_admin(emu, "/_shoplocal/jwks", jwks_admin, svc, err) != CORE_OK) {
+        apigw_service_stop(svc);
+        return CORE_ERROR;
+    }
+    if (core_template_http_api_count(tpl) == 0) {
+        *state = svc; /* no HTTP API in this stack: /api answers 404 */
+        return CORE_OK;
+    }
     svc->api = core_template_http_api_at(tpl, 0);
     if (core_template_http_api_count(tpl) > 1)
         core_log(CORE_LOG_WARN, "apigateway", NULL,
@@ -174,5 +309,6 @@ void apigw_service_stop(void *state)
     apigw_routes_free(svc->routes);
     apigw_cors_free(svc->cors);
     apigw_throttle_free(svc->throttle);
+    apigw_jwks_free(svc->jwks);
     free(svc);
 }

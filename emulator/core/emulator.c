@@ -8,6 +8,8 @@
  *   GET  /_shoplocal/faults        the fault rules and how often each fired
  *   POST /_shoplocal/faults        add a rule (see fault.h); answers its id
  *   DELETE /_shoplocal/faults      remove every rule
+ * and whatever paths services add with core_emulator_add_admin (the HTTP API
+ * adds PUT /_shoplocal/jwks).
  */
 #include "core/emulator.h"
 
@@ -22,6 +24,13 @@
 #include "core/services.h"
 
 #define MAX_SERVICES 16
+#define MAX_ADMIN_HOOKS 8
+
+typedef struct admin_hook {
+    const char *path; /* borrowed: a literal of the service */
+    core_http_handler handler;
+    void *ctx;
+} admin_hook;
 
 struct core_emulator {
     core_config cfg;
@@ -33,6 +42,8 @@ struct core_emulator {
     core_http_handler api_handler; /* /api on the web listener, or NULL */
     void *api_ctx;
     void *service_state[MAX_SERVICES];
+    admin_hook admin_hooks[MAX_ADMIN_HOOKS];
+    size_t n_admin_hooks;
     size_t n_started;
     core_http_server *web, *aws, *stripe;
     char web_url[300], aws_url[300], stripe_url[300];
@@ -119,6 +130,11 @@ static void admin_handle(void *ctx, const core_http_request *req, core_http_resp
             return;
         }
     }
+    for (size_t i = 0; i < emu->n_admin_hooks; i++)
+        if (!strcmp(req->path, emu->admin_hooks[i].path)) {
+            emu->admin_hooks[i].handler(emu->admin_hooks[i].ctx, req, resp);
+            return;
+        }
     core_http_response_aws_error(resp, req, 404, "NotFoundException",
                                  "no such shoplocal admin resource");
 }
@@ -401,6 +417,18 @@ void core_emulator_set_api(core_emulator *emu, core_http_handler handler, void *
 {
     emu->api_handler = handler;
     emu->api_ctx = ctx;
+}
+
+int core_emulator_add_admin(core_emulator *emu, const char *path, core_http_handler handler,
+                            void *ctx, core_err *err)
+{
+    for (size_t i = 0; i < emu->n_admin_hooks; i++)
+        if (!strcmp(emu->admin_hooks[i].path, path))
+            return core_err_set(err, 500, "InternalFailure", "admin path %s is taken", path);
+    if (emu->n_admin_hooks == MAX_ADMIN_HOOKS)
+        return core_err_set(err, 500, "InternalFailure", "too many admin paths");
+    emu->admin_hooks[emu->n_admin_hooks++] = (admin_hook){path, handler, ctx};
+    return CORE_OK;
 }
 
 void *core_emulator_service(core_emulator *emu, const char *name)

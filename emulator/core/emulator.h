@@ -44,6 +44,13 @@ core_faults *core_emulator_faults(core_emulator *emu);
  * path made relative ("/api/orders" -> "/orders"). */
 void core_emulator_set_api(core_emulator *emu, core_http_handler handler, void *ctx);
 
+/* Serve the admin path `path` (exact, e.g. "/_shoplocal/jwks", any method) with
+ * handler, so a service can add its own admin resource without this file
+ * knowing of it. Call from a service's start. CORE_OK, or CORE_ERROR (err
+ * filled) when the table is full or the path is taken. */
+int core_emulator_add_admin(core_emulator *emu, const char *path, core_http_handler handler,
+                            void *ctx, core_err *err);
+
 /* The state of a started service by its name in the services table (borrowed),
  * or NULL. */
 void *core_emulator_service(core_emulator *emu, const char *name);
