@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "apigateway/util.h"
+#include "core/codec.h"
 #include "core/template.h"
 
 /* ---- header list ------------------------------------------------------------ */
@@ -121,7 +122,7 @@ static void split_cookies(cJSON *cookies, const char *value)
 static char *query_decode(const char *text, size_t len)
 {
     size_t n;
-    char *d = apigw_url_decode(text, len, 1, &n);
+    char *d = core_url_decode(text, len, 1, &n);
     if (d && apigw_utf8_valid((const unsigned char *)d, n))
         return d;
     free(d);

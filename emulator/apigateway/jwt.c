@@ -31,23 +31,9 @@
 #include <openssl/param_build.h>
 
 #include "apigateway/event.h"
+#include "core/codec.h"
 
 /* ---- base64url -------------------------------------------------------------- */
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
 
 /* Decode len bytes of unpadded base64url. Returns a malloc'd buffer (NUL-
  * terminated for convenience, *out_len excludes it), or NULL if the text is
@@ -63,7 +49,7 @@ static unsigned char *b64url_decode(const char *s, size_t len, size_t *out_len)
     unsigned int acc = 0;
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)s[i]);
+        int v = core_base64_digit((unsigned char)s[i], 1);
         if (v < 0) {
             free(out);
             return NULL;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "apigateway/util.h"
+#include "core/codec.h"
 
 typedef enum seg_kind { SEG_LITERAL, SEG_VAR, SEG_GREEDY } seg_kind;
 
@@ -234,7 +235,7 @@ static int req_path_parse(const char *path, req_path *rp)
             if (p[i] == '%' && p[i + 1] == '2' && (p[i + 2] == 'F' || p[i + 2] == 'f'))
                 goto refuse; /* an encoded slash: where API Gateway splits is unknown */
         size_t dlen;
-        char *d = apigw_url_decode(p, n, 0, &dlen);
+        char *d = core_url_decode(p, n, 0, &dlen);
         if (!d)
             goto refuse;
         rp->segs[rp->n++] = d;

@@ -32,6 +32,7 @@
 #include "apigateway/route.h"
 #include "apigateway/throttle.h"
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/log.h"
 #include "core/template.h"
 #include "lambda/lambda.h"
@@ -96,47 +97,6 @@ static int authorize(apigw_service *svc, const apigw_route *route, const core_ht
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The percent-decoded value of parameter name in query into out; 0, or -1 when
- * absent, malformed, or too long. */
-static int query_param(const char *query, const char *name, char *out, size_t out_len)
-{
-    size_t name_len = strlen(name);
-    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, name_len) != 0 || p[name_len] != '=')
-            continue;
-        size_t n = 0;
-        for (const char *v = p + name_len + 1; *v && *v != '&'; v++) {
-            char c = *v;
-            if (c == '%') {
-                int hi = hex_value(v[1]), lo = hi < 0 ? -1 : hex_value(v[2]);
-                if (lo < 0)
-                    return -1;
-                c = (char)(hi * 16 + lo);
-                v += 2;
-            } else if (c == '+') {
-                c = ' ';
-            }
-            if (c == 0 || n + 1 >= out_len)
-                return -1;
-            out[n++] = c;
-        }
-        out[n] = 0;
-        return 0;
-    }
-    return -1;
-}
-
 /* PUT /_shoplocal/jwks?issuer=<url-encoded issuer>, body a JWKS: replace the
  * issuer's signing keys. */
 static void jwks_admin(void *ctx, const core_http_request *req, core_http_response *resp)
@@ -147,14 +107,16 @@ static void jwks_admin(void *ctx, const core_http_request *req, core_http_respon
                                      "use PUT /_shoplocal/jwks?issuer=<url-encoded issuer>");
         return;
     }
-    char issuer[2048];
-    if (query_param(req->raw_query, "issuer", issuer, sizeof issuer) != 0 || !issuer[0]) {
+    char *issuer = core_query_param(req->raw_query, "issuer");
+    if (!issuer || !issuer[0] || strlen(issuer) > 2047) {
+        free(issuer);
         core_http_response_aws_error(resp, req, 400, "ValidationException",
                                      "the issuer query parameter is required (url-encoded)");
         return;
     }
     char *body = malloc(req->body_len + 1);
     if (!body) {
+        free(issuer);
         core_http_response_aws_error(resp, req, 500, "InternalFailure", "out of memory");
         return;
     }
@@ -166,6 +128,7 @@ static void jwks_admin(void *ctx, const core_http_request *req, core_http_respon
     int rc = apigw_jwks_set(svc->jwks, issuer, body, &err);
     free(body);
     if (rc != CORE_OK) {
+        free(issuer);
         core_http_response_aws_error(resp, req, err.status, err.type, err.message);
         return;
     }
@@ -174,6 +137,7 @@ static void jwks_admin(void *ctx, const core_http_request *req, core_http_respon
     cJSON_AddNumberToObject(o, "keys", (double)apigw_jwks_count(svc->jwks, issuer));
     core_http_response_json(resp, 200, "application/json", o);
     cJSON_Delete(o);
+    free(issuer);
 }
 
 apigw_jwks *apigw_service_jwks(core_emulator *emu)

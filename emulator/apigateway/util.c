@@ -1,60 +1,16 @@
 /*
- * util.c — percent-decoding, UTF-8 validation and base64 for the HTTP API
+ * util.c — UTF-8 validation and base64 for the HTTP API (percent-decoding is
+ * core_url_decode, core/codec.h)
  * emulation. See util.h. Every loop is bounded by an explicit length; sizes
  * are checked before they are multiplied.
  */
 #include "apigateway/util.h"
 
+#include "core/codec.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-char *apigw_url_decode(const char *text, size_t len, int plus_is_space, size_t *out_len)
-{
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)text[i];
-        if (c == '%') {
-            if (len - i < 3) {
-                free(out);
-                return NULL;
-            }
-            int h = hex_value((unsigned char)text[i + 1]);
-            int l = hex_value((unsigned char)text[i + 2]);
-            if (h < 0 || l < 0) {
-                free(out);
-                return NULL;
-            }
-            c = h * 16 + l;
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        }
-        if (c == 0) {
-            free(out);
-            return NULL;
-        }
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
-    if (out_len)
-        *out_len = n;
-    return out;
-}
 
 int apigw_utf8_valid(const unsigned char *s, size_t len)
 {
@@ -121,21 +77,6 @@ char *apigw_base64_encode(const unsigned char *data, size_t len)
     return out;
 }
 
-static int b64_value(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 unsigned char *apigw_base64_decode(const char *text, size_t len, size_t *out_len)
 {
     /* Padding is optional: strip up to two '=' then require the rest to be
@@ -156,7 +97,7 @@ unsigned char *apigw_base64_decode(const char *text, size_t len, size_t *out_len
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < end; i++) {
-        int v = b64_value((unsigned char)text[i]);
+        int v = core_base64_digit((unsigned char)text[i], 0);
         if (v < 0) {
             free(out);
             return NULL;

@@ -12,12 +12,7 @@
 
 #include <stddef.h>
 
-/* Percent-decode text[0..len). plus_is_space turns '+' into ' ' (query strings,
- * never paths). Returns a NUL-terminated copy the caller frees, or NULL when an
- * escape is malformed ('%' not followed by two hex digits), when the result
- * would contain a NUL byte, or on allocation failure. *out_len (if not NULL)
- * receives the decoded length. */
-char *apigw_url_decode(const char *text, size_t len, int plus_is_space, size_t *out_len);
+/* Percent-decoding: core_url_decode in core/codec.h. */
 
 /* 1 when data[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing past U+10FFFF), else 0. */

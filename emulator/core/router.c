@@ -6,6 +6,8 @@
  */
 #include "core/router.h"
 
+#include "core/codec.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,30 +80,12 @@ int core_sigv4_scope_service(const char *authorization, char *out, size_t len)
 
 int core_sigv4_query_service(const char *raw_query, char *out, size_t len)
 {
-    if (!raw_query)
+    char *cred = core_query_param(raw_query, "X-Amz-Credential");
+    if (!cred)
         return -1;
-    const char *p = raw_query;
-    while (p && *p) {
-        if (strncmp(p, "X-Amz-Credential=", 17) == 0) {
-            p += 17;
-            char decoded[512] = "";
-            size_t n = 0;
-            while (*p && *p != '&' && n + 1 < sizeof decoded) {
-                if (*p == '%' && p[1] && p[2]) {
-                    char hex[3] = {p[1], p[2], 0};
-                    decoded[n++] = (char)strtol(hex, NULL, 16);
-                    p += 3;
-                } else {
-                    decoded[n++] = *p++;
-                }
-            }
-            return scope_service(decoded, n, out, len);
-        }
-        p = strchr(p, '&');
-        if (p)
-            p++;
-    }
-    return -1;
+    int rc = scope_service(cred, strlen(cred), out, len);
+    free(cred);
+    return rc;
 }
 
 const core_service *core_router_match(const core_router *router, const char *target,

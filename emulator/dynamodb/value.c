@@ -42,6 +42,8 @@
  */
 #include "dynamodb/value.h"
 
+#include "core/codec.h"
+
 #include <openssl/evp.h>
 
 #include <limits.h>
@@ -149,21 +151,6 @@ const cJSON *ddb_value_payload(const cJSON *av)
 
 /* ---- base64 -------------------------------------------------------------- */
 
-static int base64_digit(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 typedef enum base64_fault {
     BASE64_OK = 0,
     BASE64_LENGTH,    /* not a multiple of 4 */
@@ -181,10 +168,10 @@ static base64_fault base64_check(const char *text, size_t len, size_t *decoded_l
     if (len >= 4 && text[len - 1] == '=')
         pad = text[len - 2] == '=' ? 2 : 1;
     for (size_t i = 0; i < len - pad; i++)
-        if (base64_digit((unsigned char)text[i]) < 0)
+        if (core_base64_digit((unsigned char)text[i], 0) < 0)
             return BASE64_CHARACTER;
     if (pad > 0) {
-        int last = base64_digit((unsigned char)text[len - pad - 1]);
+        int last = core_base64_digit((unsigned char)text[len - pad - 1], 0);
         if ((pad == 2 && (last & 0x0F) != 0) || (pad == 1 && (last & 0x03) != 0))
             return BASE64_CHARACTER;
     }
@@ -201,7 +188,7 @@ static void base64_decode_checked(const char *text, size_t len, unsigned char *o
         int v[4];
         int count = 0;
         for (int j = 0; j < 4; j++) {
-            v[j] = text[i + (size_t)j] == '=' ? 0 : base64_digit((unsigned char)text[i + (size_t)j]);
+            v[j] = text[i + (size_t)j] == '=' ? 0 : core_base64_digit((unsigned char)text[i + (size_t)j], 0);
             if (text[i + (size_t)j] != '=')
                 count++;
         }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/services.h"
@@ -452,29 +453,6 @@ static cJSON *configuration(const lam_function *f)
     return c;
 }
 
-/* Percent-decode s[0..n) into out (NUL-terminated); -1 if it does not fit. */
-static int pct_decode(const char *s, size_t n, char *out, size_t cap)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (k + 1 >= cap)
-            return -1;
-        if (s[i] == '%' && i + 2 < n + 0 && s[i + 1] && s[i + 2]) {
-            char hex[3] = {s[i + 1], s[i + 2], 0};
-            char *end;
-            long v = strtol(hex, &end, 16);
-            if (*end == '\0') {
-                out[k++] = (char)v;
-                i += 2;
-                continue;
-            }
-        }
-        out[k++] = s[i];
-    }
-    out[k] = '\0';
-    return 0;
-}
-
 typedef struct async_job {
     lam_service *svc;
     char *function;
@@ -520,11 +498,16 @@ static void lam_wire_handle(void *ctx, const core_http_request *req, core_http_r
     rest++;
     const char *slash = strchr(rest, '/');
     size_t name_len = slash ? (size_t)(slash - rest) : strlen(rest);
-    char name[512];
-    if (pct_decode(rest, name_len, name, sizeof name) != 0) {
-        rest_error(resp, req, 400, "InvalidParameterValueException", "function name too long");
+    char *decoded = core_url_decode(rest, name_len, 0, NULL);
+    if (!decoded || strlen(decoded) > 511) {
+        free(decoded);
+        rest_error(resp, req, 400, "InvalidParameterValueException",
+                   "the function name is malformed or too long");
         return;
     }
+    char name[512];
+    snprintf(name, sizeof name, "%s", decoded);
+    free(decoded);
     lam_function *f = find(svc, name);
     if (!f) {
         char msg[700];

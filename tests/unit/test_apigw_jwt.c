@@ -16,6 +16,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "apigateway/jwt.h"
@@ -136,10 +137,51 @@ static void refused(const char *authorization, const char *expected_why)
     cr_assert_null(scopes);
 }
 
+/* A fixed RSA-2048 test key (generated once with `openssl genrsa 2048`; it signs
+ * nothing but these tests). Loading it costs microseconds where generating one
+ * per test costs seconds under Valgrind. */
+static const char TEST_KEY_PEM[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCzHbmhtd8UFnmT\n"
+    "/4ybAzcC6W3rltr2GGBY5ePrH58dcEvxbN2Qs4e5WiPA93QXBtUYJA/KGGYTDSlC\n"
+    "28z46qwx+8oE46iy6vLTgrRqLmB7F3WVjYbij+9jhlPxKB86OVRFsOdG40mdQ+uo\n"
+    "DdKzvWpy6MgS/sK/lsOBIEKISBlKoEnWfa5/6K0SGh682dH/hsFNL2mrN6OV0s6z\n"
+    "menDZngd87PsR538M2kK+hvo8GU2aOb+acFIGw3EkxvcczttZYr7z1AOkk58Fpe4\n"
+    "PTOK4c9/TRs+s/aLgANkkc9gzENu5UG2Q6KLiOCobNCwkpqx1JbHvJlmvoMZv/EO\n"
+    "SqNDBe7JAgMBAAECggEAGftzNLn6eiIoe1zT5fM5b6Vc2efa1ggDMeIR2xw4gJS2\n"
+    "73Z9+BeS1e2gHMXIg+6XIBawaP3REMJqpyrV45BnGiO5fQFpNKBQSSOUot0csb5d\n"
+    "bYGc0hCpsSOIhFrwQgnpkj0Zz3ajnw8oiArj8vQZv5bKLwyK7i/N0aqpprXkCqb8\n"
+    "0tDXWu4ylZ/tX1AeVB0RW40XKXUAewCoMZb3amZ/QmlqrfBORpXXIOtTlwNrLvae\n"
+    "/racE2aJxbT0AImjscOUguBn+wV0teGmSMrxNE1cUFGn4Flhm1ujZCLPHewrQWCm\n"
+    "126AXEiAa50z5tqkDhSspA8njMOM2Vo1nPsDtPBr4QKBgQDjRxzpd8+geNZVM4sR\n"
+    "zhs2/cmyMczgglH8Gdu+pryjJBeihJe3OZO4gVzeR0AfNiWAWft6cYD330suZpY5\n"
+    "/0msWVK6uRdUglWuXFHYQ9hZEjdFQSC4tH+8orAQpt+svpSeDf0W6JuNU4WzPJzB\n"
+    "ulOjtq2IClw4/qHReDEnnrfhGwKBgQDJwHySvELovBixW2rR40WfC93aMoBAq6Lq\n"
+    "9IhIzd+AJRITN7W/gqytRIoXAcvJ/n3D2ccZ+aVvivqvxaKVHzXEd0TITEk4Sbiv\n"
+    "V91xjwdKr1kdrIpbOdAgRg8vO07KvqS41rxj2daB0zUc6bHo0TWxIECE3kZ0s06M\n"
+    "+UBQMs6R6wKBgBcO6u8A2c7FE7G3Nf/LclVk8CalCM0qS5kRIos4LWE70y4I17+e\n"
+    "Fs+cSEjA38+K1cks1+e3RkdfnygI/mrJ7LaQpWUOTEClrH2xHhib4YI/592d2u0C\n"
+    "WwdPVh+KXp0PBNL4RlohpU50T9c8agb5mWy9puNrcanSo6Y11H7ZinxLAoGAJJl/\n"
+    "v9rZRIFC9YHBChxxt92ePIQm0hSQ9JCx3ItEfWm8MrJLjVd2XeRuLKhNwPIi/JGY\n"
+    "VfT89xQ+T/7JdMX5qg988d0s90Igd+a3rG8nAnx27TQs0UnWoNQ00vuuWodlOIb0\n"
+    "HCUbjeez3e/jL3oshFp2eeQc4fTZTie1bBcbdEsCgYBlb5ol4qmkzlMJ+8URBuvV\n"
+    "GaDpm8foyyJpZpsSPGBtPpFw8Unaig/i9bXNC81pFfWPrkoxQjnCGYOcRNswFtA5\n"
+    "dqcGaE7kykIhBANgxJRc5ZrNCOi4qORlESGO8Bvqxudl0KXRWrBg9cj20kxfxM/j\n"
+    "aHH2NnBrsebzxQJiVawWGQ==\n"
+    "-----END PRIVATE KEY-----\n";
+
+static EVP_PKEY *load_test_key(void)
+{
+    BIO *bio = BIO_new_mem_buf(TEST_KEY_PEM, (int)sizeof TEST_KEY_PEM - 1);
+    EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    return k;
+}
+
 static void setup(void)
 {
     if (!key)
-        key = EVP_RSA_gen(2048);
+        key = load_test_key();
     cr_assert_not_null(key);
     registry = apigw_jwks_new();
     core_err err;

@@ -1,0 +1,82 @@
+/*
+ * codec.c — percent-decoding and base64 digits. See codec.h.
+ */
+#include "core/codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *core_url_decode(const char *text, size_t len, int plus_is_space, size_t *out_len)
+{
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)text[i];
+        if (c == '%') {
+            if (len - i < 3) {
+                free(out);
+                return NULL;
+            }
+            int h = hex_value((unsigned char)text[i + 1]);
+            int l = hex_value((unsigned char)text[i + 2]);
+            if (h < 0 || l < 0) {
+                free(out);
+                return NULL;
+            }
+            c = h * 16 + l;
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        if (c == 0) {
+            free(out);
+            return NULL;
+        }
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    if (out_len)
+        *out_len = n;
+    return out;
+}
+
+char *core_query_param(const char *query, const char *name)
+{
+    size_t name_len = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > name_len && !strncmp(p, name, name_len) && p[name_len] == '=')
+            return core_url_decode(p + name_len + 1, len - name_len - 1, 1, NULL);
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+int core_base64_digit(unsigned char c, int url_alphabet)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url_alphabet ? '-' : '+'))
+        return 62;
+    if (c == (url_alphabet ? '_' : '/'))
+        return 63;
+    return -1;
+}
