@@ -392,6 +392,20 @@ cJSON *core_emulator_health(core_emulator *emu)
     cJSON_AddNumberToObject(inflight, "stripe", core_http_server_inflight(emu->stripe));
     cJSON_AddStringToObject(h, "dataDir", emu->cfg.data_dir);
     cJSON *svcs = cJSON_AddArrayToObject(h, "services");
+    /* Every started service, and how requests reach it: the router's rows on the
+     * aws listener, the HTTP API on the web listener's /api. */
+    for (size_t i = 0; i < emu->n_started; i++) {
+        int routed = 0;
+        for (size_t k = 0; k < core_router_count(emu->router); k++)
+            routed |= !strcmp(core_router_at(emu->router, k)->name, core_services[i].name);
+        if (routed)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", core_services[i].name);
+        if (!strcmp(core_services[i].name, "apigateway") && emu->api_handler)
+            cJSON_AddStringToObject(o, "pathPrefix", "/api (web listener)");
+        cJSON_AddItemToArray(svcs, o);
+    }
     for (size_t i = 0; i < core_router_count(emu->router); i++) {
         const core_service *s = core_router_at(emu->router, i);
         cJSON *o = cJSON_CreateObject();
