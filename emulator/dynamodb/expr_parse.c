@@ -569,7 +569,9 @@ static int as_condition(parser *p, const ddbx_node *n)
     return CORE_OK;
 }
 
-static ddbx_node *c_operand(parser *p)
+/* An operand that is not parenthesised: a :value, a function call (its
+ * arguments parsed by arg), or a document path. */
+static ddbx_node *value_call_or_path(parser *p, ddbx_node *(*arg)(parser *))
 {
     const ddbx_token *t = cur(p);
     if (t->kind == TK_VALUE) {
@@ -581,8 +583,13 @@ static ddbx_node *c_operand(parser *p)
         return n;
     }
     if (t->kind == TK_IDENT && !is_keyword(p, t) && peek(p, 1)->kind == TK_LPAREN)
-        return parse_call(p, c_arg);
+        return parse_call(p, arg);
     return parse_path(p);
+}
+
+static ddbx_node *c_operand(parser *p)
+{
+    return value_call_or_path(p, c_arg);
 }
 
 /* After "( inner": expect ")", mark the group, and let a grouped path go on as
@@ -852,17 +859,7 @@ static ddbx_node *u_operand(parser *p)
         in->next_tok = (uint32_t)p->i;
         return in;
     }
-    if (t->kind == TK_VALUE) {
-        ddbx_node *n = new_node(p, NK_VALUE);
-        if (!n)
-            return NULL;
-        p->i++;
-        n->next_tok = (uint32_t)p->i;
-        return n;
-    }
-    if (t->kind == TK_IDENT && !is_keyword(p, t) && peek(p, 1)->kind == TK_LPAREN)
-        return parse_call(p, u_operand);
-    return parse_path(p);
+    return value_call_or_path(p, u_operand);
 }
 
 static ddbx_node *u_binary(parser *p, ddbx_node *left)
