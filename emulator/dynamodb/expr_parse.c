@@ -517,6 +517,27 @@ static ddbx_func func_lookup(const char *s, size_t len)
     return FN_UNKNOWN;
 }
 
+/* arg (',' arg)* ')' after an opening parenthesis, each arg parsed by the given
+ * rule and added to n; the ')' is consumed. CORE_ERROR after a syntax error. */
+static int arg_list(parser *p, ddbx_node *n, ddbx_node *(*arg)(parser *))
+{
+    for (;;) {
+        ddbx_node *a = arg(p);
+        if (!a || add_kid(p, n, a) != CORE_OK)
+            return CORE_ERROR;
+        if (cur(p)->kind == TK_COMMA) {
+            p->i++;
+            continue;
+        }
+        if (cur(p)->kind == TK_RPAREN) {
+            p->i++;
+            return CORE_OK;
+        }
+        syntax_error(p, p->i);
+        return CORE_ERROR;
+    }
+}
+
 /* name '(' arg (',' arg)* ')' with the given argument rule. */
 static ddbx_node *parse_call(parser *p, ddbx_node *(*arg)(parser *))
 {
@@ -529,21 +550,8 @@ static ddbx_node *parse_call(parser *p, ddbx_node *(*arg)(parser *))
     p->operators++;
     if (enter(p) != CORE_OK)
         goto fail;
-    for (;;) {
-        ddbx_node *a = arg(p);
-        if (!a || add_kid(p, n, a) != CORE_OK)
-            goto fail_left;
-        if (cur(p)->kind == TK_COMMA) {
-            p->i++;
-            continue;
-        }
-        if (cur(p)->kind == TK_RPAREN) {
-            p->i++;
-            break;
-        }
-        syntax_error(p, p->i);
+    if (arg_list(p, n, arg) != CORE_OK)
         goto fail_left;
-    }
     leave(p);
     n->next_tok = (uint32_t)p->i;
     return n;
@@ -700,21 +708,8 @@ static ddbx_node *c_compare(parser *p, ddbx_node *left)
             goto fail;
         }
         p->i++;
-        for (;;) {
-            ddbx_node *m = c_arg(p);
-            if (!m || add_kid(p, n, m) != CORE_OK)
-                goto fail;
-            if (cur(p)->kind == TK_COMMA) {
-                p->i++;
-                continue;
-            }
-            if (cur(p)->kind == TK_RPAREN) {
-                p->i++;
-                break;
-            }
-            syntax_error(p, p->i);
+        if (arg_list(p, n, c_arg) != CORE_OK)
             goto fail;
-        }
     } else {
         return left;
     }

@@ -202,16 +202,8 @@ int ddb_op_batch_write_item(ddb_model *m, cJSON *req, cJSON **resp, cJSON **extr
             break;
     }
     cJSON_Delete(seen);
-    if (rc == CORE_OK) {
-        core_store_run(m->store, "SAVEPOINT b", err);
-        for (int i = 0; i < n && rc == CORE_OK; i++) {
-            /* a later write of the same table sees the earlier ones: reload the old item */
-            rc = ddb_write_apply(m, &writes[i], err);
-        }
-        if (rc != CORE_OK)
-            core_store_run(m->store, "ROLLBACK TO b", err);
-        core_store_run(m->store, "RELEASE b", err);
-    }
+    if (rc == CORE_OK)
+        rc = ddb_writes_apply(m, writes, (size_t)n, err);
     for (int i = 0; i < n; i++)
         ddb_write_release(&writes[i]);
     free(writes);
@@ -398,8 +390,7 @@ int ddb_op_transact_write_items(ddb_model *m, cJSON *req, cJSON **resp, cJSON **
         } else {
             cJSON_Delete(reasons);
             core_store_run(m->store, "SAVEPOINT t", err);
-            for (i = 0; i < n && rc == CORE_OK; i++)
-                rc = ddb_write_apply(m, &w[i], err);
+            rc = ddb_writes_apply(m, w, (size_t)n, err);
             if (rc == CORE_OK && token)
                 rc = token_store(m, token, digest, err);
             if (rc != CORE_OK)

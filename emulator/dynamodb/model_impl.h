@@ -164,6 +164,9 @@ int ddb_write_prepare(ddb_model *m, int kind, cJSON *req, ddb_write *w, core_err
 /* Evaluate the write's ConditionExpression against w->old: 1 holds, 0 fails. */
 int ddb_write_condition(const ddb_write *w, core_err *err);
 int ddb_write_apply(ddb_model *m, ddb_write *w, core_err *err);
+/* Apply w[0..n) all or nothing, inside one savepoint (nested in any transaction
+ * the caller holds). */
+int ddb_writes_apply(ddb_model *m, ddb_write *w, size_t n, core_err *err);
 void ddb_write_release(ddb_write *w);
 
 #endif

@@ -156,6 +156,19 @@ int ddb_write_apply(ddb_model *m, ddb_write *w, core_err *err)
     }
 }
 
+int ddb_writes_apply(ddb_model *m, ddb_write *w, size_t n, core_err *err)
+{
+    if (core_store_run(m->store, "SAVEPOINT w", err) != CORE_OK)
+        return CORE_ERROR;
+    int rc = CORE_OK;
+    for (size_t i = 0; i < n && rc == CORE_OK; i++)
+        rc = ddb_write_apply(m, &w[i], err);
+    if (rc != CORE_OK)
+        core_store_run(m->store, "ROLLBACK TO w", err);
+    core_store_run(m->store, "RELEASE w", err);
+    return rc;
+}
+
 static int condition_failed(const ddb_write *w, const cJSON *req, cJSON **extra, core_err *err)
 {
     const char *rv = str_of(req, "ReturnValuesOnConditionCheckFailure");
@@ -204,13 +217,8 @@ static int single_write(ddb_model *m, int kind, cJSON *req, cJSON **resp, cJSON 
     }
     if (rc == CORE_OK)
         rc = write_compute(&w, req, err);
-    if (rc == CORE_OK) {
-        core_store_run(m->store, "SAVEPOINT w", err);
-        rc = ddb_write_apply(m, &w, err);
-        if (rc != CORE_OK)
-            core_store_run(m->store, "ROLLBACK TO w", err);
-        core_store_run(m->store, "RELEASE w", err);
-    }
+    if (rc == CORE_OK)
+        rc = ddb_writes_apply(m, &w, 1, err);
     if (rc != CORE_OK) {
         ddb_write_release(&w);
         return CORE_ERROR;
