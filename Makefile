@@ -44,6 +44,10 @@ SO_FLAGS   := -fPIC -shared -fvisibility=hidden
 # The same handlers linked as production bootstraps, for --lambda-host process:
 # <functions dir>/<LogicalId>/bootstrap (handler + the Runtime API loop, libcurl).
 BOOT_SRC     := backend/runtime/runtime.c $(HANDLER_RT) backend/runtime/bootstrap_main.c
+# What every function links besides its handler: the shared backend library
+# (the AWS client, helpers) and the libraries it needs.
+BACKEND_LIB_SRC := $(sort $(wildcard backend/lib/*.c))
+FN_LDLIBS       := -lcjson -lcurl -lcrypto
 FN_BOOT      := $(patsubst backend/handlers/%.c,$(BUILD)/functions/%/bootstrap,$(wildcard backend/handlers/*.c))
 TEST_FN_BOOT := $(patsubst tests/lambda/%.c,$(BUILD)/tests/functions/%/bootstrap,$(wildcard tests/lambda/*.c))
 
@@ -115,25 +119,25 @@ $(BIN): $(BUILD)/obj/$(EMU_MAIN:.c=.o) $(LIB)
 	@echo "  LINK  $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/functions/%.so: backend/handlers/%.c $(HANDLER_RT)
+$(BUILD)/functions/%.so: backend/handlers/%.c $(HANDLER_RT) $(BACKEND_LIB_SRC)
 	@mkdir -p $(@D)
 	@echo "  SO    $@"
-	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) -lcjson
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) $(BACKEND_LIB_SRC) $(FN_LDLIBS)
 
-$(BUILD)/tests/functions/%.so: tests/lambda/%.c $(HANDLER_RT)
+$(BUILD)/tests/functions/%.so: tests/lambda/%.c $(HANDLER_RT) $(BACKEND_LIB_SRC)
 	@mkdir -p $(@D)
 	@echo "  SO    $@"
-	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) -lcjson
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) $(SO_FLAGS) -o $@ $< $(HANDLER_RT) $(BACKEND_LIB_SRC) $(FN_LDLIBS)
 
-$(BUILD)/functions/%/bootstrap: backend/handlers/%.c $(BOOT_SRC)
+$(BUILD)/functions/%/bootstrap: backend/handlers/%.c $(BOOT_SRC) $(BACKEND_LIB_SRC)
 	@mkdir -p $(@D)
 	@echo "  BOOT  $@"
-	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $^ -lcjson -lcurl
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $^ $(FN_LDLIBS)
 
-$(BUILD)/tests/functions/%/bootstrap: tests/lambda/%.c $(BOOT_SRC)
+$(BUILD)/tests/functions/%/bootstrap: tests/lambda/%.c $(BOOT_SRC) $(BACKEND_LIB_SRC)
 	@mkdir -p $(@D)
 	@echo "  BOOT  $@"
-	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $^ -lcjson -lcurl
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $^ $(FN_LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
