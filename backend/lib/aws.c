@@ -636,6 +636,11 @@ int aws_json_call(aws_client *c, const char *service, const char *target, const 
         err_set(err, 0, "InvalidParameter", "client, service and target are required");
         return -1;
     }
+    if (!strcmp(service, "sns") || !strcmp(service, "email") || !strcmp(service, "s3")) {
+        err_set(err, 0, "InvalidParameter", "%s does not speak an AWS JSON protocol (SNS and SES "
+                "are query/XML, S3 is REST/XML)", service);
+        return -1;
+    }
     if (!c->signer) {
         err_set(err, 0, "NoCredentials", "Unable to locate credentials: AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY are not set");

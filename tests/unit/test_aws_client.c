@@ -270,7 +270,7 @@ Test(aws_client, region_comes_from_aws_region_then_aws_default_region)
 typedef struct script {
     int fd, port;
     pthread_t thread;
-    const char *answers[MAX_SCRIPT]; /* whole HTTP responses, in order */
+    const char *answers[MAX_SCRIPT]; /* whole HTTP responses, in order; NULL: never answer */
     int n_answers;
     char requests[MAX_SCRIPT][4096]; /* headers and body of what arrived */
     int n_requests;
@@ -321,6 +321,15 @@ static void *serve(void *arg)
             continue;
         }
         const char *a = s->answers[s->n_requests++];
+        if (!a) { /* silence: wait for the client to give up and close */
+            char sink[256];
+            struct pollfd p = {conn, POLLIN, 0};
+            while (poll(&p, 1, 5000) > 0 && recv(conn, sink, sizeof sink, 0) > 0) {
+            }
+            close(conn);
+            conn = -1;
+            continue;
+        }
         send(conn, a, strlen(a), MSG_NOSIGNAL);
     }
     if (conn >= 0)
@@ -583,4 +592,38 @@ Test(aws_client, secret_string_is_cached_for_its_ttl)
     cr_assert_eq(s.n_requests, 3);
     cr_assert(strcasestr(s.requests[0], "X-Amz-Target: secretsmanager.GetSecretValue"));
     cr_assert(strstr(s.requests[0], "{\"SecretId\":\"shoplocal/stripe\"}"));
+}
+
+Test(aws_client, a_silent_server_times_out_each_attempt_and_costs_the_timeout_quota)
+{
+    script s = {.answers = {NULL, NULL, OK_EMPTY}, .n_answers = 3};
+    script_start(&s);
+    char url[64];
+    const char *env[10];
+    aws_client *c = client_for(&s, url, sizeof url, env);
+    aws_client_set_timeouts(c, 1000, 200);
+    sleeps sl = {0};
+    aws_client_set_sleep(c, record_sleep, &sl);
+    aws_error e;
+    cr_assert_eq(aws_json_call(c, "dynamodb", "DynamoDB_20120810.GetItem", NULL, NULL, &e), 0,
+                 "%s: %s", e.type, e.message);
+    cr_assert_eq(sl.n, 2);
+    /* Two timeouts took 10 tokens each; the success paid them back. */
+    cr_assert_eq(aws_client_retry_tokens(c), AWS_QUOTA_MAX);
+    aws_client_free(c);
+    script_stop(&s);
+    cr_assert_eq(s.n_requests, 3);
+}
+
+Test(aws_client, query_and_rest_services_are_refused_by_the_json_call)
+{
+    static const char *const env[] = {"AWS_ACCESS_KEY_ID", "A", "AWS_SECRET_ACCESS_KEY", "S", NULL};
+    aws_client *c = aws_client_new(table_getenv, (void *)env);
+    static const char *const services[] = {"sns", "email", "s3"};
+    for (size_t i = 0; i < 3; i++) {
+        aws_error e;
+        cr_assert_eq(aws_json_call(c, services[i], "X.Y", NULL, NULL, &e), -1);
+        cr_assert_str_eq(e.type, "InvalidParameter", "%s", services[i]);
+    }
+    aws_client_free(c);
 }
