@@ -13,7 +13,8 @@
  *     backoff (base 100 ms, cap 20 s), a retry quota, and the
  *     amz-sdk-invocation-id / amz-sdk-request headers botocore sends;
  *   - DynamoDB's x-amz-crc32: an answer whose CRC32 does not match is retried
- *     as a transient failure, as the SDKs do.
+ *     as a transient failure, as the SDKs do;
+ *   - in a Lambda, _X_AMZN_TRACE_ID goes out as X-Amzn-Trace-Id (unsigned).
  *
  * Nothing here prints or reads the process environment: configuration comes
  * from the getenv callback, read once in aws_client_new. Secret values and
@@ -72,6 +73,7 @@ struct aws_client {
     long connect_ms, total_ms;
     int quota;
     secret_entry secrets[SECRET_CACHE];
+    char trace_id[256]; /* _X_AMZN_TRACE_ID at creation: sent, not signed */
     void (*sleep_ms)(void *ctx, long ms);
     void *sleep_ctx;
 };
@@ -351,6 +353,9 @@ aws_client *aws_client_new(aws_getenv_fn getenv_fn, void *env_ctx)
     const char *all = env(getenv_fn, env_ctx, "AWS_ENDPOINT_URL");
     if (all && !c->ignore_configured)
         c->endpoint_all = strdup(all);
+    const char *trace = env(getenv_fn, env_ctx, "_X_AMZN_TRACE_ID");
+    if (trace && strlen(trace) < sizeof c->trace_id && !strpbrk(trace, "\r\n"))
+        snprintf(c->trace_id, sizeof c->trace_id, "%s", trace);
     c->connect_ms = DEFAULT_CONNECT_MS;
     c->total_ms = DEFAULT_TOTAL_MS;
     c->quota = AWS_QUOTA_MAX;
@@ -575,6 +580,8 @@ static int attempt_once(aws_client *c, const char *service, const char *target, 
     l = add_header(l, &failed, "amz-sdk-invocation-id", invocation_id);
     l = add_header(l, &failed, "amz-sdk-request", sdk_request);
     l = add_header(l, &failed, "Accept-Encoding", "identity");
+    if (c->trace_id[0]) /* as the SDKs do in Lambda; X-Ray headers are never signed */
+        l = add_header(l, &failed, "X-Amzn-Trace-Id", c->trace_id);
     if (!failed) {
         struct curl_slist *nl = curl_slist_append(l, "Expect:");
         failed = !nl;
@@ -718,7 +725,7 @@ int aws_json_call(aws_client *c, const char *service, const char *target, const 
         }
         int cost = timed_out ? AWS_QUOTA_TIMEOUT_COST : AWS_QUOTA_RETRY_COST;
         if (kind == AWS_RETRY_NONE || attempt >= AWS_MAX_ATTEMPTS || c->quota < cost) {
-            if (status > 0 && out && resp.len)
+            if (status >= 300 && out && resp.len)
                 *out = cJSON_ParseWithLength(resp.body, resp.len);
             free(resp.body);
             break;

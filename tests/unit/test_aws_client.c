@@ -378,7 +378,9 @@ static aws_client *client_for(script *s, char *url, size_t cap, const char **env
     env[5] = "secret";
     env[6] = "AWS_SESSION_TOKEN";
     env[7] = "session";
-    env[8] = NULL;
+    env[8] = "_X_AMZN_TRACE_ID";
+    env[9] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    env[10] = NULL;
     return aws_client_new(table_getenv, (void *)env);
 }
 
@@ -395,7 +397,7 @@ Test(aws_client, sends_a_signed_json_call_and_reuses_the_connection)
                 .n_answers = 2};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     cJSON *body = cJSON_Parse("{\"TableName\":\"t\"}");
     cJSON *out = NULL;
@@ -423,6 +425,8 @@ Test(aws_client, sends_a_signed_json_call_and_reuses_the_connection)
                         "x-amz-date;x-amz-security-token;x-amz-target, Signature="), "%s", r);
     cr_assert(strcasestr(r, "\r\namz-sdk-request: attempt=1; max=3\r\n"), "%s", r);
     cr_assert(strcasestr(r, "\r\namz-sdk-invocation-id: "), "%s", r);
+    cr_assert(strcasestr(r, "\r\nX-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;"
+                            "Parent=53995c3f42cd8ad8;Sampled=1\r\n"), "%s", r);
     cr_assert(strstr(r, "\r\n\r\n{\"TableName\":\"t\"}"), "%s", r);
     cr_assert(strcasestr(s.requests[1], "Content-Type: application/x-amz-json-1.1\r\n"));
     cr_assert(strstr(s.requests[1], "\r\n\r\n{}"));
@@ -433,7 +437,7 @@ Test(aws_client, throttles_are_retried_with_backoff_then_surface)
     script s = {.answers = {THROTTLE, THROTTLE, THROTTLE}, .n_answers = 3};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     sleeps sl = {0};
     aws_client_set_sleep(c, record_sleep, &sl);
@@ -462,7 +466,7 @@ Test(aws_client, a_5xx_then_success_succeeds_and_refunds_the_quota)
                 .n_answers = 2};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     sleeps sl = {0};
     aws_client_set_sleep(c, record_sleep, &sl);
@@ -483,7 +487,7 @@ Test(aws_client, client_errors_are_not_retried_and_keep_their_document)
                 .n_answers = 1};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     cJSON *out = NULL;
     aws_error e;
@@ -504,7 +508,7 @@ Test(aws_client, a_crc32_mismatch_is_retried)
                 .n_answers = 2};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     sleeps sl = {0};
     aws_client_set_sleep(c, record_sleep, &sl);
@@ -573,7 +577,7 @@ Test(aws_client, secret_string_is_cached_for_its_ttl)
                 .n_answers = 3};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     aws_error e;
     char *v = aws_secret_string(c, "shoplocal/stripe", 60000, &e);
@@ -599,7 +603,7 @@ Test(aws_client, a_silent_server_times_out_each_attempt_and_costs_the_timeout_qu
     script s = {.answers = {NULL, NULL, OK_EMPTY}, .n_answers = 3};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     aws_client_set_timeouts(c, 1000, 200);
     sleeps sl = {0};
