@@ -261,6 +261,40 @@ class SecretsManager(unittest.TestCase):
         s, h, b = post("secretsmanager.CreateSecret", big)
         self.assertEqual((s, b["__type"]), (400, "ValidationException"))
 
+    def test_answers_carry_only_the_models_members(self):
+        """botocore drops unknown keys; read the raw answers and check every key
+        against the service model's output shapes."""
+        import urllib.request
+        import botocore.session
+        model = botocore.session.get_session().get_service_model("secretsmanager")
+
+        def post(op, body):
+            req = urllib.request.Request(self.emu.aws + "/", data=json.dumps(body).encode(), method="POST",
+                                         headers={"X-Amz-Target": "secretsmanager." + op,
+                                                  "Content-Type": "application/x-amz-json-1.1"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read())
+
+        n = self.name()
+        answers = {
+            "CreateSecret": post("CreateSecret", {"Name": n, "SecretString": "v", "Description": "d",
+                                                  "Tags": [{"Key": "k", "Value": "v"}],
+                                                  "ClientRequestToken": str(uuid.uuid4())}),
+            "PutSecretValue": post("PutSecretValue", {"SecretId": n, "SecretString": "w",
+                                                      "ClientRequestToken": str(uuid.uuid4())}),
+            "GetSecretValue": post("GetSecretValue", {"SecretId": n}),
+            "DescribeSecret": post("DescribeSecret", {"SecretId": n}),
+            "ListSecrets": post("ListSecrets", {"Filters": [{"Key": "name", "Values": [n]}]}),
+        }
+        for op, answer in answers.items():
+            members = set(model.operation_model(op).output_shape.members)
+            self.assertLessEqual(set(answer), members, op)
+        entry = model.shape_for("SecretListEntry").members
+        self.assertEqual(len(answers["ListSecrets"]["SecretList"]), 1)
+        self.assertLessEqual(set(answers["ListSecrets"]["SecretList"][0]), set(entry))
+        self.assertEqual(set(answers["DescribeSecret"]) - {"Description", "Tags", "LastAccessedDate"},
+                         {"ARN", "Name", "LastChangedDate", "VersionIdsToStages", "CreatedDate"})
+
     def test_faults_answer_before_any_work(self):
         import urllib.request
         rule = {"service": "secretsmanager", "operation": "GetSecretValue",
