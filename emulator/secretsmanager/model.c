@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "core/codec.h"
+#include "core/log.h"
 #include "core/store.h"
 
 #define ACCOUNT "000000000000"
@@ -975,6 +976,8 @@ int sm_model_seed_template(sm_model *m, const core_template *tpl, core_err *err)
         if (rc != CORE_OK)
             return core_err_set(err, 400, "ValidationError", "Resources.%s: %s", r->logical_id,
                                 inner.message);
+        core_log(CORE_LOG_INFO, "secretsmanager", NULL, "created secret %s from the template",
+                 name->valuestring);
     }
     return CORE_OK;
 }
