@@ -244,7 +244,9 @@ class SignerAgainstBotocore(unittest.TestCase):
              "execute-api", None, {"X-Custom": "  spaced   value  "}, ""),
             ("PUT", "https://states.us-east-1.amazonaws.com/p/%E2%82%AC", "states", None,
              {"Content-Type": "text/plain"}, "\u20ac body"),
-        ]
+        ] + [("GET", "https://example.amazonaws.com" + p, "execute-api", None, {}, "")
+             for p in ("/a/.", "/a/b/..", "/../a", "/a/./b/../c/", "//", "/a//b///", "/~user/x-y_z.txt",
+                       "/a%2F..%2Fb", "/%7E/%41")]
         for method, url, service, token, headers, body in cases:
             region = urlsplit(url).netloc.split(".")[1] if service != "execute-api" else "us-east-1"
             u = urlsplit(url)
