@@ -246,7 +246,10 @@ class SignerAgainstBotocore(unittest.TestCase):
              {"Content-Type": "text/plain"}, "\u20ac body"),
         ] + [("GET", "https://example.amazonaws.com" + p, "execute-api", None, {}, "")
              for p in ("/a/.", "/a/b/..", "/../a", "/a/./b/../c/", "//", "/a//b///", "/~user/x-y_z.txt",
-                       "/a%2F..%2Fb", "/%7E/%41")]
+                       "/a%2F..%2Fb", "/%7E/%41")] + [
+            ("GET", "https://example.amazonaws.com/q?" + q, "execute-api", None, {}, "")
+            for q in ("a=1&a=0&b=%20&c=%2B&%E2%82%AC=x", "X-Amz-Meta=1&x-amz-meta=2&_=3", "flag&k=",
+                      "list-type=2&prefix=photos%2F2025%2F&max-keys=10")]
         for method, url, service, token, headers, body in cases:
             region = urlsplit(url).netloc.split(".")[1] if service != "execute-api" else "us-east-1"
             u = urlsplit(url)
