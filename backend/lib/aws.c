@@ -267,13 +267,12 @@ void aws_error_parse(int status, const char *body, size_t len, const char *error
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "message");
     if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(doc, "Message");
-    if (cJSON_IsString(t) && *t->valuestring) {
+    if (cJSON_IsString(t))
         copy_type(err, t->valuestring);
-    } else if (error_type_header && *error_type_header) {
+    if (!err->type[0] && error_type_header)
         copy_type(err, error_type_header);
-    } else {
+    if (!err->type[0])
         snprintf(err->type, sizeof err->type, "%d", status);
-    }
     if (cJSON_IsString(m))
         snprintf(err->message, sizeof err->message, "%s", m->valuestring);
     cJSON_Delete(doc);

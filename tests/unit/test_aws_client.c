@@ -109,6 +109,9 @@ Test(aws_client, errors_parse_type_without_namespace_and_either_message)
         {503, "<html>busy</html>", NULL, "503", ""},
         {500, NULL, NULL, "500", ""},
         {400, "{\"__type\":42,\"message\":7}", "X#Y", "Y", ""},
+        {400, "{\"__type\":\"ns#\"}", NULL, "400", ""},
+        {400, "{\"__type\":\"\"}", "Z", "Z", ""},
+        {400, "[\"__type\"]", NULL, "400", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         aws_error e;
