@@ -76,6 +76,8 @@ struct aws_client {
     char trace_id[256]; /* _X_AMZN_TRACE_ID at creation: sent, not signed */
     void (*sleep_ms)(void *ctx, long ms);
     void *sleep_ctx;
+    long long (*now_ms)(void *ctx);
+    void *now_ctx;
 };
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -391,6 +393,14 @@ void aws_client_set_timeouts(aws_client *c, long connect_ms, long total_ms)
 const char *aws_client_region(const aws_client *c)
 {
     return c ? c->region : NULL;
+}
+
+void aws_client_set_clock(aws_client *c, long long (*now_ms)(void *ctx), void *ctx)
+{
+    if (!c)
+        return;
+    c->now_ms = now_ms;
+    c->now_ctx = ctx;
 }
 
 void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(void *ctx, long ms), void *ctx)
@@ -750,7 +760,7 @@ char *aws_secret_string(aws_client *c, const char *secret_id, long long ttl_ms, 
         err_set(err, 0, "InvalidParameter", "a secret id is required");
         return NULL;
     }
-    long long now = monotonic_ms();
+    long long now = c->now_ms ? c->now_ms(c->now_ctx) : monotonic_ms();
     secret_entry *slot = NULL;
     for (size_t i = 0; i < SECRET_CACHE; i++) {
         secret_entry *e = &c->secrets[i];

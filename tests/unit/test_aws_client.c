@@ -572,6 +572,14 @@ Test(aws_client, calls_without_credentials_or_with_a_bad_endpoint_fail_cleanly)
     aws_client_free(c);
 }
 
+static long long fake_now = 1000000;
+
+static long long fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
 Test(aws_client, secret_string_is_cached_for_its_ttl)
 {
     script s = {.answers = {"HTTP/1.1 200 OK\r\nContent-Length: 28\r\n\r\n{\"SecretString\":\"value-1\"}  ",
@@ -582,6 +590,7 @@ Test(aws_client, secret_string_is_cached_for_its_ttl)
     char url[64];
     const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
+    aws_client_set_clock(c, fake_clock, NULL);
     aws_error e;
     char *v = aws_secret_string(c, "shoplocal/stripe", 60000, &e);
     cr_assert_str_eq(v, "value-1", "%s", e.message);
@@ -589,10 +598,14 @@ Test(aws_client, secret_string_is_cached_for_its_ttl)
     v = aws_secret_string(c, "shoplocal/stripe", 60000, &e); /* from the cache */
     cr_assert_str_eq(v, "value-1");
     free(v);
-    v = aws_secret_string(c, "shoplocal/stripe", 0, &e); /* ttl 0: asks again */
+    fake_now += 60000; /* the TTL has passed: asks again */
+    v = aws_secret_string(c, "shoplocal/stripe", 60000, &e);
     cr_assert_str_eq(v, "value-2");
     free(v);
-    cr_assert_null(aws_secret_string(c, "binary", 60000, &e));
+    v = aws_secret_string(c, "shoplocal/stripe", 60000, &e); /* cached again */
+    cr_assert_str_eq(v, "value-2");
+    free(v);
+    cr_assert_null(aws_secret_string(c, "binary", 0, &e));
     cr_assert_str_eq(e.type, "InvalidSecretType");
     aws_client_free(c);
     script_stop(&s);
