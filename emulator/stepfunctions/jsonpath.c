@@ -1227,6 +1227,19 @@ char *sfn_json_text(const cJSON *item)
     return text ? text : strdup("null");
 }
 
+void sfn_number_text(double v, char *buf, size_t size)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "null");
+    } else if (v == floor(v) && fabs(v) < 9.2e18) {
+        snprintf(buf, size, "%lld", (long long)v);
+    } else {
+        snprintf(buf, size, "%.15g", v);
+        if (strtod(buf, NULL) != v)
+            snprintf(buf, size, "%.17g", v);
+    }
+}
+
 int sfn_json_depth(const cJSON *item, int limit)
 {
     /* Iterative walk with an explicit stack, so a hostile tree cannot

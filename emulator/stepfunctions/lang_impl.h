@@ -57,9 +57,31 @@ int sfn_jpath_eval(const sfn_jpath *path, const cJSON *root, const cJSON *contex
 /* Borrowed lookup for definite paths: the node the path selects, or NULL. */
 const cJSON *sfn_jpath_lookup(const sfn_jpath *path, const cJSON *root, const cJSON *context);
 
+/* Intrinsic calls: at most SFN_INTRINSIC_MAX_LEN bytes, calls nested at most
+ * SFN_INTRINSIC_MAX_DEPTH deep (AWS documents 10), SFN_INTRINSIC_MAX_ARGS
+ * arguments to one call. */
+#define SFN_INTRINSIC_MAX_LEN 32768
+#define SFN_INTRINSIC_MAX_DEPTH 10
+#define SFN_INTRINSIC_MAX_ARGS 1000
+
+/* 1 if text parses as an intrinsic call with known function names (argument
+ * types and counts are checked when it runs), else 0 with *reason (may be
+ * NULL) set to a static description. For definition validation. */
+int sfn_intrinsic_is_valid(const char *text, const char **reason);
+
+/* sfn_intrinsic_eval, naming field (the template key, e.g. "x.$") in the
+ * cause when a path argument selects nothing, as AWS does. field may be NULL. */
+int sfn_intrinsic_eval_field(const char *call, const cJSON *input, const cJSON *context,
+                             const char *field, cJSON **out, core_err *err);
+
 /* Compact JSON text of item (cJSON_PrintUnformatted), or a copy of "null" when
  * item is NULL or printing fails for lack of memory. Caller frees. */
 char *sfn_json_text(const cJSON *item);
+
+/* The shortest text that reads back as v exactly: integers without a
+ * fraction ("9007199254740991", where cJSON would print 9.00719925474099e+15),
+ * others with up to 17 significant digits. buf holds at least 32 bytes. */
+void sfn_number_text(double v, char *buf, size_t size);
 
 /* Depth of item's tree (a scalar is 1), capped at limit + 1. */
 int sfn_json_depth(const cJSON *item, int limit);
