@@ -459,7 +459,7 @@ static int check(const cJSON *rule, int depth, int top, char *why, size_t size)
         const char *k = c->string ? c->string : "";
         if (strcmp(k, "Next") && strcmp(k, "Comment") && strcmp(k, "Variable") && strcmp(k, "And")
             && strcmp(k, "Or") && strcmp(k, "Not") && !find_op(k) && strcmp(k, "Assign")) {
-            snprintf(why, size, "Field '%s' is not supported in a Choice rule", k);
+            snprintf(why, size, "Field '%s' is not supported", k);
             return -1;
         }
     }

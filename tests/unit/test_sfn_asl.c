@@ -171,6 +171,20 @@ Test(sfn_asl_schema, refuses_fields_and_shapes_as_aws_does)
          "SCHEMA_VALIDATION_FAILED: Expected value of type [STRING] at /QueryLanguage"},
         {"{\"StartAt\":\"A\",\"States\":{\"A\":{" PASS_END "},\"A\":{" PASS_END "}}}",
          "DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A"},
+        {"{\"TimeoutSeconds\":0,\"Version\":1,\"StartAt\":\"A\",\"States\":{\"A\":{" PASS_END "}}}",
+         "SCHEMA_VALIDATION_FAILED: Minimum value is 1 at /TimeoutSeconds, "
+         "SCHEMA_VALIDATION_FAILED: Expected value of type [STRING] at /Version"},
+        {M("\"A\":{\"Type\":\"Pass\",\"Comment\":[],\"End\":true}"),
+         "SCHEMA_VALIDATION_FAILED: Expected value of type [STRING] at /States/A/Comment"},
+        {M("\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:x\",\"TimeoutSeconds\":1e9,\"End\":true}"),
+         "SCHEMA_VALIDATION_FAILED: Maximum value is 99999999 at /States/A/TimeoutSeconds"},
+        {M("\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:x\",\"TimeoutSecondsPath\":\"$.t[0:1]\",\"End\":true}"),
+         "SCHEMA_VALIDATION_FAILED: The value for the field 'TimeoutSecondsPath' must be a valid ReferencePath "
+         "at /States/A/TimeoutSecondsPath"},
+        {M("\"A\":{\"Type\":\"Map\",\"MaxConcurrency\":1,\"MaxConcurrencyPath\":\"$.m\",\"Iterator\":{\"StartAt\":\"X\","
+           "\"States\":{\"X\":{" PASS_END "}}},\"ItemProcessor\":{\"StartAt\":\"X\",\"States\":{\"X\":{" PASS_END "}}},\"End\":true}"),
+         "SCHEMA_VALIDATION_FAILED: Only one of the fields [ItemProcessor, Iterator] may be specified at /States/A, "
+         "SCHEMA_VALIDATION_FAILED: Only one of the fields [MaxConcurrency, MaxConcurrencyPath] may be specified at /States/A"},
     };
     run_cases(cases, sizeof cases / sizeof cases[0]);
 }

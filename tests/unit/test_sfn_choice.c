@@ -322,7 +322,7 @@ Test(sfn_choice_check, accepts_good_rules_and_names_what_is_wrong)
         {"{\"Variable\":\"nope\",\"StringEquals\":\"x\",\"Next\":\"S\"}", 1,
          "The value for the field 'Variable' must be a valid JSONPath"},
         {"{\"Variable\":\"$.a\",\"StringEquals\":\"x\",\"Bogus\":1,\"Next\":\"S\"}", 1,
-         "Field 'Bogus' is not supported in a Choice rule"},
+         "Field 'Bogus' is not supported"},
         {"{\"And\":[],\"Next\":\"S\"}", 1, "The value of And must be a non-empty array of Choice rules"},
         {"{\"Or\":{},\"Next\":\"S\"}", 1, "The value of Or must be a non-empty array of Choice rules"},
         {"{\"And\":[{\"Variable\":\"$.a\",\"IsNull\":true}],\"Or\":[],\"Next\":\"S\"}", 1,
