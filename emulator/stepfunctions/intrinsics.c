@@ -21,11 +21,15 @@
  *     a path argument that selects nothing fails with "The JSONPath '$.x'
  *     specified for the field 'f.$' could not be found in the input '{...}'";
  *   - numbers where integers are wanted (ArrayRange, ArrayPartition,
- *     ArrayGetItem, MathRandom, MathAdd) are truncated toward zero first, as a
- *     Java int cast does (ArrayRange(1.4, 5.6, 2.2) is [1, 3, 5]);
+ *     ArrayGetItem, MathRandom) are truncated toward zero first, as a Java int
+ *     cast does (ArrayRange(1.4, 5.6, 2.2) is [1, 3, 5]); MathAdd alone rounds
+ *     to the nearest (1.6 + 2.7 is 5) and wants operands and sum in 32 bits;
  *   - States.Format renders null as "null" and refuses objects and arrays;
  *   - States.Hash hashes the JSON text of a non-string value; its data, and
  *     Base64Encode/Decode's input, may hold at most 10,000 characters;
+ *   - StringToJson of an empty string is null;
+ *   - JsonMerge is shallow: a deep flag of true is refused, any other value
+ *     (even the string 'false') merges shallowly;
  *   - Base64Decode is lenient like Java's MIME decoder: characters outside the
  *     alphabet are skipped and a short final group still yields its bytes;
  *   - ArrayRange yields at most 1000 items; MathRandom(start, end[, seed]) is an
@@ -885,8 +889,9 @@ static cJSON *fn_array_unique(ieval *ev, const cJSON *arr)
 
 static cJSON *fn_json_merge(ieval *ev, const cJSON *a, const cJSON *b, const cJSON *deep)
 {
-    /* AWS supports the shallow mode only: the third argument must be false. */
-    if (!cJSON_IsObject(a) || !cJSON_IsObject(b) || !cJSON_IsFalse(deep)) {
+    /* AWS supports the shallow mode only: true is refused; anything else
+     * (false, even a string) merges shallowly, as the service does. */
+    if (!cJSON_IsObject(a) || !cJSON_IsObject(b) || cJSON_IsTrue(deep)) {
         invalid(ev, F_JSON_MERGE);
         return NULL;
     }
@@ -943,14 +948,17 @@ static cJSON *fn_math_random(ieval *ev, cJSON **a, size_t n)
     return v;
 }
 
+/* MathAdd rounds its operands to the nearest integer (AWS: 1.6 + 2.7 = 5),
+ * unlike ArrayRange and MathRandom, which truncate; operands and the sum must
+ * fit a 32-bit int. */
 static cJSON *fn_math_add(ieval *ev, const cJSON *a, const cJSON *b)
 {
     if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b)) {
         invalid(ev, F_MATH_ADD);
         return NULL;
     }
-    long long x = truncate_int(a->valuedouble), y = truncate_int(b->valuedouble);
-    if (x < INT_MIN || x > INT_MAX || y < INT_MIN || y > INT_MAX) {
+    long long x = truncate_int(floor(a->valuedouble + 0.5)), y = truncate_int(floor(b->valuedouble + 0.5));
+    if (x < INT_MIN || x > INT_MAX || y < INT_MIN || y > INT_MAX || x + y < INT_MIN || x + y > INT_MAX) {
         invalid(ev, F_MATH_ADD);
         return NULL;
     }
@@ -1077,7 +1085,10 @@ static cJSON *eval_call(ieval *ev, const inode *call)
         r = fn_format(ev, call, a, n);
         break;
     case F_STRING_TO_JSON:
-        if (!cJSON_IsString(a[0]) || !(r = cJSON_Parse(a[0]->valuestring)))
+        /* AWS answers null for an empty (or blank) string, as Jackson reads it. */
+        if (cJSON_IsString(a[0]) && a[0]->valuestring[strspn(a[0]->valuestring, " \t\r\n")] == '\0')
+            r = cJSON_CreateNull();
+        else if (!cJSON_IsString(a[0]) || !(r = cJSON_Parse(a[0]->valuestring)))
             invalid(ev, f);
         break;
     case F_JSON_TO_STRING: {
