@@ -27,7 +27,9 @@
  *   - States.Format renders null as "null" and refuses objects and arrays;
  *   - States.Hash hashes the JSON text of a non-string value; its data, and
  *     Base64Encode/Decode's input, may hold at most 10,000 characters;
- *   - StringToJson of an empty string is null;
+ *   - StringToJson of an empty string is null; ArrayContains compares by text
+ *     (a string's characters, else compact JSON), so true matches 'true' and
+ *     objects match only with their keys in the same order;
  *   - JsonMerge is shallow: a deep flag of true is refused, any other value
  *     (even the string 'false') merges shallowly;
  *   - Base64Decode is lenient like Java's MIME decoder: characters outside the
@@ -188,6 +190,37 @@ static int ilex_path(ilexer *lx)
     return ilex_push(lx, (itoken){IT_PATH, text, NULL, 0});
 }
 
+/* JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ("1." and
+ * "01" are not numbers). */
+static int json_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (is_digit(*s))
+        while (is_digit(*s))
+            s++;
+    else
+        return 0;
+    if (*s == '.') {
+        if (!is_digit(*++s))
+            return 0;
+        while (is_digit(*s))
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!is_digit(*s))
+            return 0;
+        while (is_digit(*s))
+            s++;
+    }
+    return *s == '\0';
+}
+
 static int ilex_number(ilexer *lx)
 {
     char num[64];
@@ -203,6 +236,10 @@ static int ilex_number(ilexer *lx)
                || ((lx->src[i] == '+' || lx->src[i] == '-') && (num[k - 1] == 'e' || num[k - 1] == 'E'))))
         num[k++] = lx->src[i++];
     num[k] = '\0';
+    if (!json_number(num)) {
+        lx->reason = "malformed number";
+        return -1;
+    }
     char *end = NULL;
     double v = strtod(num, &end);
     if (end != num + k || !isfinite(v) || (i < lx->len && (is_letter(lx->src[i]) || is_digit(lx->src[i])))) {
@@ -1039,6 +1076,21 @@ static cJSON *fn_uuid(ieval *ev)
     return v;
 }
 
+/* ArrayContains compares values as AWS does, by text: a string by its
+ * characters, anything else by its compact JSON. So true matches "true", 5
+ * matches "5", and objects match only with their keys in the same order. */
+static char *member_text(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return strdup(v->valuestring);
+    if (cJSON_IsNumber(v)) {
+        char num[64];
+        sfn_number_text(v->valuedouble, num, sizeof num);
+        return strdup(num);
+    }
+    return cJSON_PrintUnformatted(v);
+}
+
 /* ---- evaluator ---------------------------------------------------------------------------- */
 
 static cJSON *eval_node(ieval *ev, const inode *n);
@@ -1117,8 +1169,13 @@ static cJSON *eval_call(ieval *ev, const inode *call)
             invalid(ev, f);
             break;
         }
-        for (const cJSON *c = a[0]->child; c && !found; c = c->next)
-            found = cJSON_Compare(c, a[1], 1);
+        char *want = member_text(a[1]);
+        for (const cJSON *c = a[0]->child; want && c && !found; c = c->next) {
+            char *have = member_text(c);
+            found = have && strcmp(have, want) == 0;
+            free(have);
+        }
+        free(want);
         if (!(r = cJSON_CreateBool(found)))
             oom(ev);
         break;
