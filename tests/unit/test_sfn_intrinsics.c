@@ -196,6 +196,8 @@ Test(sfn_intrinsic, arrays)
         {"{\"a\":[]}", "States.ArrayPartition($.a, 2)", "[]", NULL},
         {"{\"a\":[1,2,3]}", "States.ArrayPartition($.a, 2.9)", "[[1,2],[3]]", NULL},
         {"{\"a\":[1,2,3]}", "States.ArrayPartition($.a, 0.49)", INVALID("ArrayPartition")},
+        {"{\"a\":[1,2,3]}", "States.ArrayPartition($.a, 0.6)", INVALID("ArrayPartition")},
+        {"{\"a\":[1,2,3]}", "States.ArrayPartition($.a, null)", INVALID("ArrayPartition")},
         {"{\"a\":[1,2,3]}", "States.ArrayPartition($.a, -1)", INVALID("ArrayPartition")},
         {"{}", "States.ArrayPartition('x', 1)", INVALID("ArrayPartition")},
         {"{\"a\":[1,{\"b\":[2]},\"c\"]}", "States.ArrayContains($.a, 'c')", "true", NULL},
