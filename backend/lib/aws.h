@@ -58,4 +58,12 @@ char *aws_secret_string(aws_client *client, const char *secret_id, long long ttl
 char *aws_s3_presign(aws_client *client, const char *method, const char *bucket,
                      const char *key, int expires_s, const char *content_type, aws_error *err);
 
+/* Connect and whole-request timeouts of every attempt, in ms (defaults 3000
+ * and 10000; a value <= 0 keeps the current one). */
+void aws_client_set_timeouts(aws_client *client, long connect_ms, long total_ms);
+
+/* The region the client signs for (AWS_REGION, else AWS_DEFAULT_REGION, else
+ * us-east-1). Borrowed. */
+const char *aws_client_region(const aws_client *client);
+
 #endif
