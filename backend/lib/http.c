@@ -93,6 +93,23 @@ const char *http_query_param(const cJSON *event, const char *name)
     return string_at(cJSON_GetObjectItemCaseSensitive(event, "queryStringParameters"), name);
 }
 
+/* Nonzero when JSON text holds a \u0000 escape in a string: cJSON would cut
+ * the string there, so "p-1\u0000x" would silently be read as "p-1". */
+static int has_escaped_nul(const char *text, size_t len)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"')
+            in_string = !in_string;
+        else if (in_string && text[i] == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && !strncmp(text + i + 2, "0000", 4))
+                return 1;
+            i++; /* skip the escaped character (\" does not end the string) */
+        }
+    }
+    return 0;
+}
+
 cJSON *http_body_object(const cJSON *event, size_t max_len, cJSON **error_response)
 {
     *error_response = NULL;
@@ -134,7 +151,7 @@ cJSON *http_body_object(const cJSON *event, size_t max_len, cJSON **error_respon
                                      max_len);
         return NULL;
     }
-    if (memchr(body, '\0', len) || strlen(body) != len) {
+    if (memchr(body, '\0', len) || strlen(body) != len || has_escaped_nul(body, len)) {
         free(decoded);
         *error_response = http_error(400, "InvalidJson", "the body is not valid JSON");
         return NULL;

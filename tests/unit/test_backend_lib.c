@@ -357,6 +357,8 @@ Test(backend_http, bodies_are_one_json_object_within_the_limit)
         {"{\"body\":\"eyJhIjoxfQ\",\"isBase64Encoded\":true}", 400},
         {"{\"body\":\"!!!!\",\"isBase64Encoded\":true}", 400},
         {"{\"body\":\"eyJhIjoiAH0=\",\"isBase64Encoded\":true}", 400}, /* {"a":"\0"} */
+        {"{\"body\":\"{\\\"a\\\":\\\"x\\\\u0000y\\\"}\"}", 400},   /* "x\u0000y" */
+        {"{\"body\":\"{\\\"a\\\":\\\"x\\\\\\\\u0000\\\"}\"}", 0}, /* "x\\u0000" */
         {"{\"body\":\"{\\\"a\\\":\\\"0123456789012345678901234567890123456789\\\"}\"}", 413},
         {"{\"body\":\"eyJhIjoiMDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OSJ9\","
          "\"isBase64Encoded\":true}", 413},
