@@ -11,6 +11,9 @@
 
 #include <openssl/rand.h>
 
+#include "lib/http.h"
+#include "lib/log.h"
+
 static int check_currency(const cJSON *v, char *why, size_t why_len)
 {
     const char *s = v->valuestring;
@@ -278,4 +281,16 @@ int model_condition_failed(const aws_error *err)
     return !strcmp(err->type, "ConditionalCheckFailedException") ||
            (!strcmp(err->type, "TransactionCanceledException") &&
             strstr(err->message, "ConditionalCheckFailed"));
+}
+
+cJSON *model_unavailable(const lambda_context *ctx, const char *what, const aws_error *err)
+{
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "call", what);
+    cJSON_AddNumberToObject(f, "httpStatus", err ? err->status : 0);
+    cJSON_AddStringToObject(f, "errorType", err ? err->type : "");
+    cJSON_AddStringToObject(f, "errorMessage", err ? err->message : "");
+    log_event(ctx, "ERROR", "dependency.failed", f);
+    cJSON_Delete(f);
+    return http_error(503, "ServiceUnavailable", "the shop could not complete %s; try again", what);
 }

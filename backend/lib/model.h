@@ -85,4 +85,8 @@ int model_ddb(aws_client *client, const char *operation, const cJSON *body, cJSO
  * transaction whose reasons include ConditionalCheckFailed). */
 int model_condition_failed(const aws_error *err);
 
+/* Log a failed AWS call (type and status, never the request) and answer 503
+ * ServiceUnavailable (caller owns). */
+cJSON *model_unavailable(const lambda_context *ctx, const char *what, const aws_error *err);
+
 #endif
