@@ -14,6 +14,7 @@ Every answer is checked against docs/api-specification.json: its status must be
 one the contract lists for the route, and its body must validate against the
 contract's schema (jsonschema, draft 2020-12)."""
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -514,6 +515,39 @@ class ShopApi(unittest.TestCase):
         self.assertEqual(order["executionArn"], first["executionArn"])
         _, orders, _ = self.call("GET", "/orders", hal, expect=200)
         self.assertEqual([o["id"] for o in orders["items"]], [first["orderId"]])
+
+    def put_idempotency_record(self, sub, key, body, status, response=None):
+        item = {"PK": {"S": "IDEMPOTENCY#%s#%s" % (sub, key)}, "SK": {"S": "IDEMPOTENCY"},
+                "entity": {"S": "IdempotencyRecord"}, "userId": {"S": sub}, "status": {"S": status},
+                "requestHash": {"S": hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()},
+                "orderId": {"S": "o-replayed"}, "createdAt": {"S": "2026-02-01T00:00:00.000Z"},
+                "ttl": {"N": str(int(time.time()) + 3600)}}
+        if response is not None:
+            item["statusCode"] = {"N": "202"}
+            item["response"] = {"S": json.dumps(response)}
+        self.ddb.put_item(TableName=self.table, Item=item)
+
+    def test_an_idempotency_key_replays_conflicts_and_refuses_another_body(self):
+        sub = str(uuid.uuid4())
+        token = self.token(sub)
+        first = {"orderId": "o-replayed", "executionArn":
+                 "arn:aws:states:us-east-1:000000000000:execution:shoplocal-order-processing:o-replayed",
+                 "status": "PENDING", "totalCents": 4998, "currency": "USD"}
+        self.put_idempotency_record(sub, "done-1", CHECKOUT, "COMPLETED", first)
+        # the cart is empty: only the record can answer 202
+        _, doc, h = self.call("POST", "/checkout/start", token, CHECKOUT, expect=202,
+                              headers=[("Idempotency-Key", "done-1")])
+        self.assertEqual(doc, first)
+        self.assertEqual(h.get("idempotent-replayed"), "true")
+        other = dict(CHECKOUT, paymentMethod="pm_card_visa_chargeDeclined")
+        self.error_code("POST", "/checkout/start", token, other, 422, "IdempotencyKeyReused",
+                        headers=[("Idempotency-Key", "done-1")])
+        self.put_idempotency_record(sub, "running-1", CHECKOUT, "IN_PROGRESS")
+        self.error_code("POST", "/checkout/start", token, CHECKOUT, 409, "RequestInProgress",
+                        headers=[("Idempotency-Key", "running-1")])
+        # keys are per user: another user's same key is a new request (here: an empty cart)
+        self.error_code("POST", "/checkout/start", self.user(), CHECKOUT, 409, "CartEmpty",
+                        headers=[("Idempotency-Key", "done-1")])
 
     # ---- orders ----------------------------------------------------------------
 
