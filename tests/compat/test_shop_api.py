@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import unittest
@@ -694,6 +695,32 @@ class ShopApi(unittest.TestCase):
             status, _, body = self.raw(self.aws, "PUT", "/_shoplocal/jwks?issuer=" +
                                        quote(self.issuer, safe=""), jwks.encode())
             self.assertEqual(status, 200, body)
+
+    def test_a_fixture_the_api_would_refuse_stops_the_start_naming_it(self):
+        import subprocess
+        import tempfile
+        cases = [('{"products": [{"id": "ok-1", "name": "Fine", "priceCents": 1, "stock": 1},'
+                  ' {"id": "bad-1", "name": "Free", "priceCents": 0, "stock": 1}]}', "products[1]: priceCents"),
+                 ('{"products": [{"name": "No id", "priceCents": 1, "stock": 1}]}', "products[0]: id"),
+                 ('{"products": [{"id": "x", "name": "x", "priceCents": 1, "stock": 1, "owner": "me"}]}',
+                  "owner: is not a known field"),
+                 ('{"products": ', "must be {\"products\": [...]}"),
+                 ('[1, 2]', "products[0]")]
+        for text, fragment in cases:
+            seed = tempfile.mkdtemp(prefix="shoplocal-seed-")
+            data = tempfile.mkdtemp(prefix="shoplocal-data-")
+            try:
+                with open(os.path.join(seed, "products.json"), "w") as f:
+                    f.write(text)
+                r = subprocess.run([harness.BIN, "serve", "--data", os.path.join(data, "d"), "--fresh",
+                                    "--web-port", "0", "--aws-port", "0", "--stripe-port", "0",
+                                    "--seed", seed], cwd=harness.ROOT, capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual(r.returncode, 2, (text, r.stderr[-500:]))
+                self.assertIn(fragment, r.stderr, text)
+            finally:
+                shutil.rmtree(seed, ignore_errors=True)
+                shutil.rmtree(data, ignore_errors=True)
 
     def jwks_text(self):
         pub = self.key.public_key().public_numbers()
