@@ -20,7 +20,9 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import uuid
@@ -151,7 +153,8 @@ class ShopApi(unittest.TestCase):
         sub = str(uuid.uuid4())
         return self.token(sub, ("Admins",) if admin else ("Customers",))
 
-    def call(self, method, path, token=None, body=None, expect=None, headers=(), raw_body=None):
+    def call(self, method, path, token=None, body=None, expect=None, headers=(), raw_body=None,
+             web=None):
         """One request through /api; checks the status (if expect) and the contract.
         Returns (status, parsed body or None, headers)."""
         hdrs = list(headers)
@@ -166,7 +169,7 @@ class ShopApi(unittest.TestCase):
         # would: a 429 is retried the way a client backs off, within a deadline.
         deadline = time.monotonic() + 20
         while True:
-            status, h, resp = self.raw(self.web, method, "/api" + path, data, hdrs)
+            status, h, resp = self.raw(web or self.web, method, "/api" + path, data, hdrs)
             if status != 429 or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
@@ -454,43 +457,54 @@ class ShopApi(unittest.TestCase):
         self.assertTrue(cart["mixedCurrencies"])
         self.error_code("POST", "/checkout/start", fay, CHECKOUT, 409, "MixedCurrencies")
 
-    def sfn_fault(self):
-        """Make the next StartExecution fail: with no Step Functions service it fails by
-        itself; with one, a fault rule makes it fail once."""
-        if not self.has_sfn:
-            return
-        rule = json.dumps({"service": "stepfunctions", "operation": "StartExecution",
-                           "error": "ServiceUnavailable", "status": 503, "count": 1}).encode()
-        status, _, body = self.raw(self.aws, "POST", "/_shoplocal/faults", rule)
-        self.assertEqual(status, 201, body)
-
     def test_a_checkout_whose_saga_cannot_start_records_a_failed_order_and_keeps_the_cart(self):
-        gus = self.user()
-        self.call("POST", "/cart", gus, {"productId": "p-linen-apron", "quantity": 2}, expect=200)
-        self.sfn_fault()
-        key = [("Idempotency-Key", "gus-" + uuid.uuid4().hex)]
-        self.error_code("POST", "/checkout/start", gus, CHECKOUT, 503, "ServiceUnavailable", headers=key)
-        _, cart, _ = self.call("GET", "/cart", gus, expect=200)
-        self.assertEqual([(i["productId"], i["quantity"]) for i in cart["items"]], [("p-linen-apron", 2)])
-        _, orders, _ = self.call("GET", "/orders", gus, expect=200)
-        self.assertEqual(len(orders["items"]), 1)
-        order = orders["items"][0]
-        self.assertEqual(order["status"], "FAILED")
-        self.assertEqual(order["failureReason"], "order processing could not be started")
-        self.assertEqual(order["totalCents"], 2 * 3900, "priced from the table")
-        self.assertEqual(order["lines"], [{"productId": "p-linen-apron", "name": "Linen Apron",
-                                           "quantity": 2, "unitPriceCents": 3900,
-                                           "lineTotalCents": 7800}])
-        self.assertEqual(order["shippingAddress"], ADDRESS)
-        # the table holds the order, its line and no idempotency record (a retry may run again)
-        items = self.ddb.query(TableName=self.table, KeyConditionExpression="PK = :p",
-                               ExpressionAttributeValues={":p": {"S": "ORDER#" + order["id"]}})["Items"]
-        self.assertEqual(sorted(i["SK"]["S"] for i in items), ["LINE#p-linen-apron", "ORDER"])
-        self.assertEqual(items[1]["GSI2PK"]["S"] if items[1]["SK"]["S"] == "ORDER" else
-                         items[0]["GSI2PK"]["S"], "ORDER_STATUS#FAILED")
-        self.sfn_fault()
-        status, _, _ = self.call("POST", "/checkout/start", gus, CHECKOUT, headers=key)
-        self.assertEqual(status, 503, "the same key tries again rather than replaying a failure")
+        # The same template with CheckoutFunction pointed at a state machine that does not
+        # exist: StartExecution fails (StateMachineDoesNotExist, or no Step Functions at all).
+        tmp = tempfile.mkdtemp(prefix="shoplocal-tpl-")
+        with open(os.path.join(harness.ROOT, "template.yaml")) as f:
+            text = f.read()
+        wired = "STATE_MACHINE_ARN: !Ref OrderProcessingStateMachine"
+        self.assertIn(wired, text)
+        with open(os.path.join(tmp, "template.yaml"), "w") as f:
+            f.write(text.replace(wired, "STATE_MACHINE_ARN: arn:aws:states:%s:000000000000:"
+                                        "stateMachine:no-such-machine" % self.region))
+        os.symlink(os.path.join(harness.ROOT, "state-machines"), os.path.join(tmp, "state-machines"))
+        emu = harness.Emulator("--functions", FUNCTIONS, "--seed", "fixtures/",
+                               "--template", os.path.join(tmp, "template.yaml")).start()
+        try:
+            web, aws = urlparse(emu.urls["web"]), urlparse(emu.aws)
+            status, _, body = self.raw(aws, "PUT", "/_shoplocal/jwks?issuer=" + quote(self.issuer, safe=""),
+                                       self.jwks_text().encode())
+            self.assertEqual(status, 200, body)
+            gus = self.user()
+            self.call("POST", "/cart", gus, {"productId": "p-linen-apron", "quantity": 2}, expect=200, web=web)
+            key = [("Idempotency-Key", "gus-" + uuid.uuid4().hex)]
+            self.error_code("POST", "/checkout/start", gus, CHECKOUT, 503, "ServiceUnavailable",
+                            headers=key, web=web)
+            _, cart, _ = self.call("GET", "/cart", gus, expect=200, web=web)
+            self.assertEqual([(i["productId"], i["quantity"]) for i in cart["items"]], [("p-linen-apron", 2)])
+            _, orders, _ = self.call("GET", "/orders", gus, expect=200, web=web)
+            self.assertEqual(len(orders["items"]), 1)
+            order = orders["items"][0]
+            self.assertEqual(order["status"], "FAILED")
+            self.assertEqual(order["failureReason"], "order processing could not be started")
+            self.assertEqual(order["totalCents"], 2 * 3900, "priced from the table")
+            self.assertEqual(order["lines"], [{"productId": "p-linen-apron", "name": "Linen Apron",
+                                               "quantity": 2, "unitPriceCents": 3900,
+                                               "lineTotalCents": 7800}])
+            self.assertEqual(order["shippingAddress"], ADDRESS)
+            # the table holds the order and its line, and no idempotency record (a retry runs again)
+            ddb = emu.client("dynamodb")
+            items = ddb.query(TableName=self.table, KeyConditionExpression="PK = :p",
+                              ExpressionAttributeValues={":p": {"S": "ORDER#" + order["id"]}})["Items"]
+            by_sk = {i["SK"]["S"]: i for i in items}
+            self.assertEqual(sorted(by_sk), ["LINE#p-linen-apron", "ORDER"])
+            self.assertEqual(by_sk["ORDER"]["GSI2PK"]["S"], "ORDER_STATUS#FAILED")
+            status, _, _ = self.call("POST", "/checkout/start", gus, CHECKOUT, headers=key, web=web)
+            self.assertEqual(status, 503, "the same key tries again rather than replaying a failure")
+        finally:
+            emu.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_full_checkout_starts_the_saga_clears_the_cart_and_replays_with_the_same_key(self):
         if not self.has_sfn:
@@ -697,8 +711,6 @@ class ShopApi(unittest.TestCase):
             self.assertEqual(status, 200, body)
 
     def test_a_fixture_the_api_would_refuse_stops_the_start_naming_it(self):
-        import subprocess
-        import tempfile
         cases = [('{"products": [{"id": "ok-1", "name": "Fine", "priceCents": 1, "stock": 1},'
                   ' {"id": "bad-1", "name": "Free", "priceCents": 0, "stock": 1}]}', "products[1]: priceCents"),
                  ('{"products": [{"name": "No id", "priceCents": 1, "stock": 1}]}', "products[0]: id"),
