@@ -23,6 +23,9 @@
  *   6. the execution ARN onto the order, the cart lines deleted (each only if
  *      its quantity is still the one priced), the record COMPLETED with the
  *      answer.
+ * A record still IN_PROGRESS after IDEMPOTENCY_STALE_MS is an attempt that died
+ * between 4 and 6: a retry recovers it (recover_stale) rather than answering
+ * 409 until the record expires.
  * Stock is not decremented here: the saga reserves it (conditional writes).
  */
 #include <stdio.h>
@@ -40,6 +43,9 @@
 
 #define IDEMPOTENCY_TTL_S (24 * 3600)
 #define IDEMPOTENCY_KEY_MAX 255
+/* An IN_PROGRESS record older than this belongs to an attempt that died (the
+ * function's Timeout is 10 s): a retry recovers it instead of waiting 24 h. */
+#define IDEMPOTENCY_STALE_MS 60000
 
 typedef struct request {
     const cJSON *event;
@@ -144,8 +150,113 @@ static cJSON *idempotency_key_of(const request *r, const char *key)
     return model_key("IDEMPOTENCY#", pk, "IDEMPOTENCY");
 }
 
+static void complete_key(const request *r, const char *idem_key, int status, const cJSON *body);
+
+static cJSON *started_answer(const char *order_id, const char *execution_arn, long long total,
+                             const char *currency)
+{
+    cJSON *answer = cJSON_CreateObject();
+    cJSON_AddStringToObject(answer, "orderId", order_id);
+    cJSON_AddStringToObject(answer, "executionArn", execution_arn);
+    cJSON_AddStringToObject(answer, "status", "PENDING");
+    cJSON_AddNumberToObject(answer, "totalCents", (double)total);
+    cJSON_AddStringToObject(answer, "currency", currency);
+    return answer;
+}
+
+static cJSON *accepted(cJSON *answer, const char *order_id)
+{
+    cJSON *resp = http_json(202, answer);
+    char location[80];
+    snprintf(location, sizeof location, "/orders/%s", order_id);
+    http_set_header(resp, "location", location);
+    return resp;
+}
+
+/* A stale IN_PROGRESS record: the attempt that wrote it died between its
+ * transaction and its answer. If it started the saga, its answer is rebuilt
+ * from the order and stored; if not, its order is failed and the record
+ * removed, and this request starts afresh (NULL). Every step is conditional, so
+ * a late-living first attempt and this one cannot both win. */
+static cJSON *recover_stale(const request *r, const char *key, const cJSON *record)
+{
+    const char *order_id = model_get_s(record, "orderId");
+    cJSON *q = table_request(r);
+    cJSON_AddItemToObject(q, "Key", model_key("ORDER#", order_id ? order_id : "", "ORDER"));
+    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
+    cJSON *out = NULL;
+    aws_error err;
+    if (call(r, "GetItem", q, &out, &err)) {
+        cJSON_Delete(out);
+        return model_unavailable(r->ctx, "GetItem", &err);
+    }
+    const cJSON *order = cJSON_GetObjectItemCaseSensitive(out, "Item");
+    const char *arn = model_get_s(order, "executionArn");
+    if (cJSON_IsObject(order) && arn) {
+        long long total = 0;
+        model_get_n(order, "total", &total);
+        const char *cur = model_get_s(order, "currency");
+        cJSON *answer = started_answer(order_id, arn, total, cur ? cur : "USD");
+        cJSON_Delete(out);
+        complete_key(r, key, 202, answer);
+        cJSON *resp = accepted(answer, order_id);
+        http_set_header(resp, "idempotent-replayed", "true");
+        return resp;
+    }
+    int had_order = cJSON_IsObject(order);
+    cJSON_Delete(out);
+    char now[32];
+    model_now_iso(now, sizeof now);
+    if (had_order) {
+        q = table_request(r);
+        cJSON_AddItemToObject(q, "Key", model_key("ORDER#", order_id, "ORDER"));
+        cJSON_AddStringToObject(q, "UpdateExpression",
+                                "SET #s = :failed, failureReason = :why, updatedAt = :now, GSI2PK = :g");
+        cJSON_AddStringToObject(q, "ConditionExpression",
+                                "#s = :pending AND attribute_not_exists(executionArn)");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(q, "ExpressionAttributeNames"), "#s",
+                                "status");
+        cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
+        model_put_s(v, ":failed", "FAILED");
+        model_put_s(v, ":pending", "PENDING");
+        model_put_s(v, ":why", "checkout did not finish");
+        model_put_s(v, ":now", now);
+        model_put_s(v, ":g", "ORDER_STATUS#FAILED");
+        out = NULL;
+        int rc = call(r, "UpdateItem", q, &out, &err);
+        cJSON_Delete(out);
+        if (rc && model_condition_failed(&err))
+            return http_error(409, "RequestInProgress",
+                              "a request with this Idempotency-Key is still being processed");
+        if (rc)
+            return model_unavailable(r->ctx, "UpdateItem", &err);
+    }
+    long long started = 0;
+    model_get_n(record, "startedMs", &started);
+    q = table_request(r);
+    cJSON_AddItemToObject(q, "Key", idempotency_key_of(r, key));
+    cJSON_AddStringToObject(q, "ConditionExpression", "#s = :inprogress AND startedMs = :started");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(q, "ExpressionAttributeNames"), "#s", "status");
+    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
+    model_put_s(v, ":inprogress", "IN_PROGRESS");
+    model_put_n(v, ":started", started);
+    out = NULL;
+    int rc = call(r, "DeleteItem", q, &out, &err);
+    cJSON_Delete(out);
+    if (rc && model_condition_failed(&err))
+        return http_error(409, "RequestInProgress",
+                          "a request with this Idempotency-Key is still being processed");
+    if (rc)
+        return model_unavailable(r->ctx, "DeleteItem", &err);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "orderId", order_id ? order_id : "");
+    log_event(r->ctx, "WARN", "checkout.recovered_stale_attempt", f);
+    cJSON_Delete(f);
+    return NULL;
+}
+
 /* The stored answer for this key, the conflict answer, or a 503; NULL when
- * there is no record. */
+ * there is no record (or a stale one was cleared). */
 static cJSON *replay(const request *r, const char *key, const char *hash)
 {
     cJSON *q = table_request(r);
@@ -165,12 +276,16 @@ static cJSON *replay(const request *r, const char *key, const char *hash)
     const char *stored_hash = model_get_s(item, "requestHash");
     const char *status = model_get_s(item, "status");
     const char *body = model_get_s(item, "response");
-    long long code = 0;
+    long long code = 0, started_ms = 0;
     model_get_n(item, "statusCode", &code);
+    model_get_n(item, "startedMs", &started_ms);
     cJSON *resp;
     if (!stored_hash || strcmp(stored_hash, hash))
         resp = http_error(422, "IdempotencyKeyReused",
                           "this Idempotency-Key was used with a different request");
+    else if (status && !strcmp(status, "IN_PROGRESS") && started_ms > 0 &&
+             lambda_epoch_ms() - started_ms > IDEMPOTENCY_STALE_MS)
+        resp = recover_stale(r, key, item);
     else if (!status || strcmp(status, "COMPLETED") || !body)
         resp = http_error(409, "RequestInProgress",
                           "a request with this Idempotency-Key is still being processed");
@@ -388,6 +503,7 @@ static int write_order(const request *r, const char *order_id, const char *now, 
         model_put_s(rec, "requestHash", hash);
         model_put_s(rec, "orderId", order_id);
         model_put_s(rec, "createdAt", now);
+        model_put_n(rec, "startedMs", lambda_epoch_ms());
         model_put_n(rec, "ttl", lambda_epoch_ms() / 1000 + IDEMPOTENCY_TTL_S);
         cJSON_AddItemToArray(items, put_op(rec, r->table));
     }
@@ -506,7 +622,12 @@ static void after_start(const request *r, const char *order_id, const char *exec
     cJSON *q = table_request(r);
     cJSON_AddItemToObject(q, "Key", model_key("ORDER#", order_id, "ORDER"));
     cJSON_AddStringToObject(q, "UpdateExpression", "SET executionArn = :a");
-    model_put_s(cJSON_AddObjectToObject(q, "ExpressionAttributeValues"), ":a", execution_arn);
+    /* a retry that found this attempt stale may have failed the order meanwhile */
+    cJSON_AddStringToObject(q, "ConditionExpression", "#s = :pending");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(q, "ExpressionAttributeNames"), "#s", "status");
+    cJSON *ev = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
+    model_put_s(ev, ":a", execution_arn);
+    model_put_s(ev, ":pending", "PENDING");
     cJSON *out = NULL;
     aws_error err;
     if (call(r, "UpdateItem", q, &out, &err))
@@ -646,21 +767,12 @@ static cJSON *start(const request *r)
     cJSON_AddStringToObject(f, "executionArn", execution_arn);
     log_event(r->ctx, "INFO", "checkout.started", f);
     cJSON_Delete(f);
-    cJSON *answer = cJSON_CreateObject();
-    cJSON_AddStringToObject(answer, "orderId", order_id);
-    cJSON_AddStringToObject(answer, "executionArn", execution_arn);
-    cJSON_AddStringToObject(answer, "status", "PENDING");
-    cJSON_AddNumberToObject(answer, "totalCents", (double)p.total);
-    cJSON_AddStringToObject(answer, "currency", p.currency);
+    cJSON *answer = started_answer(order_id, execution_arn, p.total, p.currency);
     free(execution_arn);
     priced_free(&p);
     if (idem_key)
         complete_key(r, idem_key, 202, answer);
-    resp = http_json(202, answer);
-    char location[80];
-    snprintf(location, sizeof location, "/orders/%s", order_id);
-    http_set_header(resp, "location", location);
-    return resp;
+    return accepted(answer, order_id);
 }
 
 static cJSON *checkout(const cJSON *event, const lambda_context *ctx, lambda_error *err)

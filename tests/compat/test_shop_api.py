@@ -531,11 +531,13 @@ class ShopApi(unittest.TestCase):
         _, orders, _ = self.call("GET", "/orders", hal, expect=200)
         self.assertEqual([o["id"] for o in orders["items"]], [first["orderId"]])
 
-    def put_idempotency_record(self, sub, key, body, status, response=None):
+    def put_idempotency_record(self, sub, key, body, status, response=None, started_ms=None,
+                               order_id="o-replayed"):
         item = {"PK": {"S": "IDEMPOTENCY#%s#%s" % (sub, key)}, "SK": {"S": "IDEMPOTENCY"},
                 "entity": {"S": "IdempotencyRecord"}, "userId": {"S": sub}, "status": {"S": status},
                 "requestHash": {"S": hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()},
-                "orderId": {"S": "o-replayed"}, "createdAt": {"S": "2026-02-01T00:00:00.000Z"},
+                "orderId": {"S": order_id}, "createdAt": {"S": "2026-02-01T00:00:00.000Z"},
+                "startedMs": {"N": str(started_ms if started_ms is not None else int(time.time() * 1000))},
                 "ttl": {"N": str(int(time.time()) + 3600)}}
         if response is not None:
             item["statusCode"] = {"N": "202"}
@@ -563,6 +565,38 @@ class ShopApi(unittest.TestCase):
         # keys are per user: another user's same key is a new request (here: an empty cart)
         self.error_code("POST", "/checkout/start", self.user(), CHECKOUT, 409, "CartEmpty",
                         headers=[("Idempotency-Key", "done-1")])
+
+    def test_a_stale_in_progress_key_is_recovered_not_stuck(self):
+        sub = str(uuid.uuid4())
+        token = self.token(sub)
+        long_ago = int(time.time() * 1000) - 120000
+        # the first attempt died after starting the saga: its answer is rebuilt from the order
+        oid = self.put_order(sub, 40, status="PENDING")
+        arn = "arn:aws:states:us-east-1:000000000000:execution:shoplocal-order-processing:" + oid
+        self.ddb.update_item(TableName=self.table, Key={"PK": {"S": "ORDER#" + oid}, "SK": {"S": "ORDER"}},
+                             UpdateExpression="SET executionArn = :a",
+                             ExpressionAttributeValues={":a": {"S": arn}})
+        self.put_idempotency_record(sub, "died-after-start", CHECKOUT, "IN_PROGRESS",
+                                    started_ms=long_ago, order_id=oid)
+        for _ in range(2):
+            _, doc, h = self.call("POST", "/checkout/start", token, CHECKOUT, expect=202,
+                                  headers=[("Idempotency-Key", "died-after-start")])
+            self.assertEqual(doc, {"orderId": oid, "executionArn": arn, "status": "PENDING",
+                                   "totalCents": 1800, "currency": "USD"})
+            self.assertEqual(h.get("idempotent-replayed"), "true")
+        # the first attempt died before starting it: its order fails, this request runs afresh
+        dead = self.put_order(sub, 41, status="PENDING")
+        self.put_idempotency_record(sub, "died-before-start", CHECKOUT, "IN_PROGRESS",
+                                    started_ms=long_ago, order_id=dead)
+        status, doc, _ = self.call("POST", "/checkout/start", token, CHECKOUT,
+                                   headers=[("Idempotency-Key", "died-before-start")])
+        self.assertEqual((status, doc["error"]["code"]), (409, "CartEmpty"), "a fresh attempt")
+        _, order, _ = self.call("GET", "/orders/" + dead, token, expect=200)
+        self.assertEqual((order["status"], order["failureReason"]), ("FAILED", "checkout did not finish"))
+        # a fresh IN_PROGRESS record is still a conflict
+        self.put_idempotency_record(sub, "running-2", CHECKOUT, "IN_PROGRESS")
+        self.error_code("POST", "/checkout/start", token, CHECKOUT, 409, "RequestInProgress",
+                        headers=[("Idempotency-Key", "running-2")])
 
     # ---- orders ----------------------------------------------------------------
 
