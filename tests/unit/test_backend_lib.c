@@ -345,6 +345,8 @@ Test(backend_http, bodies_are_one_json_object_within_the_limit)
         int status; /* 0: accepted */
     } cases[] = {
         {"{\"body\":\"{\\\"a\\\":1}\"}", 0},
+        {"{\"body\":\"{\\\"a\\\":\\\"012345678901234567890123\\\"}\"}", 0}, /* exactly 32 */
+        {"{\"body\":\"{\\\"a\\\":\\\"0123456789012345678901234\\\"}\"}", 413}, /* 33 */
         {"{\"body\":\"  {\\\"a\\\":1}  \\n\"}", 0},
         {"{}", 400},
         {"{\"body\":\"\"}", 400},
@@ -584,7 +586,40 @@ Test(backend_log, the_request_line_has_route_status_user_and_no_token)
     cJSON_Delete(m);
 }
 
+Test(backend_log, sensitive_names_and_values_are_recognised)
+{
+    static const char *const names[] = {"Authorization", "idToken", "x-api-key", "PASSWORD",
+                                        "stripeSecret", "set-cookie", "awsCredentials"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        cr_expect(log_is_sensitive_name(names[i]), "%s", names[i]);
+    static const char *const fine[] = {"orderId", "status", "route", "productId", "user", NULL};
+    for (size_t i = 0; fine[i]; i++)
+        cr_expect(!log_is_sensitive_name(fine[i]), "%s", fine[i]);
+    cr_expect(log_is_sensitive_value("Bearer abc"));
+    cr_expect(log_is_sensitive_value("token=eyJhbGciOi.eyJzdWIi.sig"));
+    cr_expect(!log_is_sensitive_value("eyJ alone"));
+    cr_expect(!log_is_sensitive_value("p-ceramic-mug"));
+    cr_expect(!log_is_sensitive_value(NULL));
+}
+
 /* ---- model ---------------------------------------------------------------- */
+
+Test(backend_model, condition_failures_are_recognised_in_both_shapes)
+{
+    aws_error e = {.status = 400};
+    snprintf(e.type, sizeof e.type, "ConditionalCheckFailedException");
+    cr_expect(model_condition_failed(&e));
+    snprintf(e.type, sizeof e.type, "TransactionCanceledException");
+    snprintf(e.message, sizeof e.message, "Transaction cancelled, please refer cancellation "
+             "reasons for specific reasons [None, ConditionalCheckFailed]");
+    cr_expect(model_condition_failed(&e));
+    snprintf(e.message, sizeof e.message, "Transaction cancelled, please refer cancellation "
+             "reasons for specific reasons [None, TransactionConflict]");
+    cr_expect(!model_condition_failed(&e));
+    snprintf(e.type, sizeof e.type, "ProvisionedThroughputExceededException");
+    cr_expect(!model_condition_failed(&e));
+}
+
 
 TestSuite(backend_model);
 
