@@ -13,7 +13,8 @@
  *     backoff (base 100 ms, cap 20 s), a retry quota, and the
  *     amz-sdk-invocation-id / amz-sdk-request headers botocore sends;
  *   - DynamoDB's x-amz-crc32: an answer whose CRC32 does not match is retried
- *     as a transient failure, as the SDKs do.
+ *     as a transient failure, as the SDKs do;
+ *   - in a Lambda, _X_AMZN_TRACE_ID goes out as X-Amzn-Trace-Id (unsigned).
  *
  * Nothing here prints or reads the process environment: configuration comes
  * from the getenv callback, read once in aws_client_new. Secret values and
@@ -72,8 +73,11 @@ struct aws_client {
     long connect_ms, total_ms;
     int quota;
     secret_entry secrets[SECRET_CACHE];
+    char trace_id[256]; /* _X_AMZN_TRACE_ID at creation: sent, not signed */
     void (*sleep_ms)(void *ctx, long ms);
     void *sleep_ctx;
+    long long (*now_ms)(void *ctx);
+    void *now_ctx;
 };
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -265,13 +269,12 @@ void aws_error_parse(int status, const char *body, size_t len, const char *error
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "message");
     if (!cJSON_IsString(m))
         m = cJSON_GetObjectItemCaseSensitive(doc, "Message");
-    if (cJSON_IsString(t) && *t->valuestring) {
+    if (cJSON_IsString(t))
         copy_type(err, t->valuestring);
-    } else if (error_type_header && *error_type_header) {
+    if (!err->type[0] && error_type_header)
         copy_type(err, error_type_header);
-    } else {
+    if (!err->type[0])
         snprintf(err->type, sizeof err->type, "%d", status);
-    }
     if (cJSON_IsString(m))
         snprintf(err->message, sizeof err->message, "%s", m->valuestring);
     cJSON_Delete(doc);
@@ -351,6 +354,9 @@ aws_client *aws_client_new(aws_getenv_fn getenv_fn, void *env_ctx)
     const char *all = env(getenv_fn, env_ctx, "AWS_ENDPOINT_URL");
     if (all && !c->ignore_configured)
         c->endpoint_all = strdup(all);
+    const char *trace = env(getenv_fn, env_ctx, "_X_AMZN_TRACE_ID");
+    if (trace && strlen(trace) < sizeof c->trace_id && !strpbrk(trace, "\r\n"))
+        snprintf(c->trace_id, sizeof c->trace_id, "%s", trace);
     c->connect_ms = DEFAULT_CONNECT_MS;
     c->total_ms = DEFAULT_TOTAL_MS;
     c->quota = AWS_QUOTA_MAX;
@@ -387,6 +393,14 @@ void aws_client_set_timeouts(aws_client *c, long connect_ms, long total_ms)
 const char *aws_client_region(const aws_client *c)
 {
     return c ? c->region : NULL;
+}
+
+void aws_client_set_clock(aws_client *c, long long (*now_ms)(void *ctx), void *ctx)
+{
+    if (!c)
+        return;
+    c->now_ms = now_ms;
+    c->now_ctx = ctx;
 }
 
 void aws_client_set_sleep(aws_client *c, void (*sleep_ms)(void *ctx, long ms), void *ctx)
@@ -575,6 +589,8 @@ static int attempt_once(aws_client *c, const char *service, const char *target, 
     l = add_header(l, &failed, "amz-sdk-invocation-id", invocation_id);
     l = add_header(l, &failed, "amz-sdk-request", sdk_request);
     l = add_header(l, &failed, "Accept-Encoding", "identity");
+    if (c->trace_id[0]) /* as the SDKs do in Lambda; X-Ray headers are never signed */
+        l = add_header(l, &failed, "X-Amzn-Trace-Id", c->trace_id);
     if (!failed) {
         struct curl_slist *nl = curl_slist_append(l, "Expect:");
         failed = !nl;
@@ -634,6 +650,11 @@ int aws_json_call(aws_client *c, const char *service, const char *target, const 
         *out = NULL;
     if (!c || !service || !*service || !target || !*target) {
         err_set(err, 0, "InvalidParameter", "client, service and target are required");
+        return -1;
+    }
+    if (!strcmp(service, "sns") || !strcmp(service, "email") || !strcmp(service, "s3")) {
+        err_set(err, 0, "InvalidParameter", "%s does not speak an AWS JSON protocol (SNS and SES "
+                "are query/XML, S3 is REST/XML)", service);
         return -1;
     }
     if (!c->signer) {
@@ -713,7 +734,7 @@ int aws_json_call(aws_client *c, const char *service, const char *target, const 
         }
         int cost = timed_out ? AWS_QUOTA_TIMEOUT_COST : AWS_QUOTA_RETRY_COST;
         if (kind == AWS_RETRY_NONE || attempt >= AWS_MAX_ATTEMPTS || c->quota < cost) {
-            if (status > 0 && out && resp.len)
+            if (status >= 300 && out && resp.len)
                 *out = cJSON_ParseWithLength(resp.body, resp.len);
             free(resp.body);
             break;
@@ -739,7 +760,7 @@ char *aws_secret_string(aws_client *c, const char *secret_id, long long ttl_ms, 
         err_set(err, 0, "InvalidParameter", "a secret id is required");
         return NULL;
     }
-    long long now = monotonic_ms();
+    long long now = c->now_ms ? c->now_ms(c->now_ctx) : monotonic_ms();
     secret_entry *slot = NULL;
     for (size_t i = 0; i < SECRET_CACHE; i++) {
         secret_entry *e = &c->secrets[i];

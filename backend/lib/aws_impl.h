@@ -65,6 +65,9 @@ long aws_retry_backoff_ms(int attempt, double r);
 /* Test hook: replace the client's sleep (default nanosleep) and record waits. */
 void aws_client_set_sleep(aws_client *client, void (*sleep_ms)(void *ctx, long ms), void *ctx);
 
+/* Test hook: replace the monotonic clock (ms) the secret cache reads. */
+void aws_client_set_clock(aws_client *client, long long (*now_ms)(void *ctx), void *ctx);
+
 /* Test hook: the tokens left in the client's retry quota. */
 int aws_client_retry_tokens(const aws_client *client);
 

@@ -245,8 +245,8 @@ static int valid_amz_date(const char *d)
 
 /* --- canonical request ---------------------------------------------------- */
 
-/* RFC 3986 remove_dot_segments plus folding of empty segments, keeping a
- * trailing slash, as botocore's normalize_url_path does. */
+/* Dot segments removed and empty segments folded, as botocore's
+ * normalize_url_path does. */
 static char *normalize_path(const char *path)
 {
     size_t len = strlen(path);
@@ -277,11 +277,9 @@ static char *normalize_path(const char *path)
         lens[n] = l;
         n++;
     }
+    /* A trailing slash is kept; a trailing "." or ".." segment leaves none
+     * ("/a/." is "/a"), as botocore's normalize_url_path has it. */
     int trailing = len > 0 && path[len - 1] == '/';
-    /* A path ending in "." or ".." names a directory too. */
-    if (len >= 2 && path[len - 1] == '.' && (path[len - 2] == '/' ||
-                                              (path[len - 2] == '.' && len >= 3 && path[len - 3] == '/')))
-        trailing = 1;
     sbuf b = {0};
     sb_addc(&b, '/');
     for (size_t i = 0; i < n; i++) {

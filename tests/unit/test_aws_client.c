@@ -109,6 +109,9 @@ Test(aws_client, errors_parse_type_without_namespace_and_either_message)
         {503, "<html>busy</html>", NULL, "503", ""},
         {500, NULL, NULL, "500", ""},
         {400, "{\"__type\":42,\"message\":7}", "X#Y", "Y", ""},
+        {400, "{\"__type\":\"ns#\"}", NULL, "400", ""},
+        {400, "{\"__type\":\"\"}", "Z", "Z", ""},
+        {400, "[\"__type\"]", NULL, "400", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         aws_error e;
@@ -270,7 +273,7 @@ Test(aws_client, region_comes_from_aws_region_then_aws_default_region)
 typedef struct script {
     int fd, port;
     pthread_t thread;
-    const char *answers[MAX_SCRIPT]; /* whole HTTP responses, in order */
+    const char *answers[MAX_SCRIPT]; /* whole HTTP responses, in order; NULL: never answer */
     int n_answers;
     char requests[MAX_SCRIPT][4096]; /* headers and body of what arrived */
     int n_requests;
@@ -321,6 +324,15 @@ static void *serve(void *arg)
             continue;
         }
         const char *a = s->answers[s->n_requests++];
+        if (!a) { /* silence: wait for the client to give up and close */
+            char sink[256];
+            struct pollfd p = {conn, POLLIN, 0};
+            while (poll(&p, 1, 5000) > 0 && recv(conn, sink, sizeof sink, 0) > 0) {
+            }
+            close(conn);
+            conn = -1;
+            continue;
+        }
         send(conn, a, strlen(a), MSG_NOSIGNAL);
     }
     if (conn >= 0)
@@ -369,7 +381,9 @@ static aws_client *client_for(script *s, char *url, size_t cap, const char **env
     env[5] = "secret";
     env[6] = "AWS_SESSION_TOKEN";
     env[7] = "session";
-    env[8] = NULL;
+    env[8] = "_X_AMZN_TRACE_ID";
+    env[9] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    env[10] = NULL;
     return aws_client_new(table_getenv, (void *)env);
 }
 
@@ -386,7 +400,7 @@ Test(aws_client, sends_a_signed_json_call_and_reuses_the_connection)
                 .n_answers = 2};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     cJSON *body = cJSON_Parse("{\"TableName\":\"t\"}");
     cJSON *out = NULL;
@@ -414,6 +428,8 @@ Test(aws_client, sends_a_signed_json_call_and_reuses_the_connection)
                         "x-amz-date;x-amz-security-token;x-amz-target, Signature="), "%s", r);
     cr_assert(strcasestr(r, "\r\namz-sdk-request: attempt=1; max=3\r\n"), "%s", r);
     cr_assert(strcasestr(r, "\r\namz-sdk-invocation-id: "), "%s", r);
+    cr_assert(strcasestr(r, "\r\nX-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;"
+                            "Parent=53995c3f42cd8ad8;Sampled=1\r\n"), "%s", r);
     cr_assert(strstr(r, "\r\n\r\n{\"TableName\":\"t\"}"), "%s", r);
     cr_assert(strcasestr(s.requests[1], "Content-Type: application/x-amz-json-1.1\r\n"));
     cr_assert(strstr(s.requests[1], "\r\n\r\n{}"));
@@ -424,7 +440,7 @@ Test(aws_client, throttles_are_retried_with_backoff_then_surface)
     script s = {.answers = {THROTTLE, THROTTLE, THROTTLE}, .n_answers = 3};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     sleeps sl = {0};
     aws_client_set_sleep(c, record_sleep, &sl);
@@ -453,7 +469,7 @@ Test(aws_client, a_5xx_then_success_succeeds_and_refunds_the_quota)
                 .n_answers = 2};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     sleeps sl = {0};
     aws_client_set_sleep(c, record_sleep, &sl);
@@ -474,7 +490,7 @@ Test(aws_client, client_errors_are_not_retried_and_keep_their_document)
                 .n_answers = 1};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     cJSON *out = NULL;
     aws_error e;
@@ -495,7 +511,7 @@ Test(aws_client, a_crc32_mismatch_is_retried)
                 .n_answers = 2};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
     sleeps sl = {0};
     aws_client_set_sleep(c, record_sleep, &sl);
@@ -556,6 +572,14 @@ Test(aws_client, calls_without_credentials_or_with_a_bad_endpoint_fail_cleanly)
     aws_client_free(c);
 }
 
+static long long fake_now = 1000000;
+
+static long long fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
 Test(aws_client, secret_string_is_cached_for_its_ttl)
 {
     script s = {.answers = {"HTTP/1.1 200 OK\r\nContent-Length: 28\r\n\r\n{\"SecretString\":\"value-1\"}  ",
@@ -564,8 +588,9 @@ Test(aws_client, secret_string_is_cached_for_its_ttl)
                 .n_answers = 3};
     script_start(&s);
     char url[64];
-    const char *env[10];
+    const char *env[12];
     aws_client *c = client_for(&s, url, sizeof url, env);
+    aws_client_set_clock(c, fake_clock, NULL);
     aws_error e;
     char *v = aws_secret_string(c, "shoplocal/stripe", 60000, &e);
     cr_assert_str_eq(v, "value-1", "%s", e.message);
@@ -573,14 +598,52 @@ Test(aws_client, secret_string_is_cached_for_its_ttl)
     v = aws_secret_string(c, "shoplocal/stripe", 60000, &e); /* from the cache */
     cr_assert_str_eq(v, "value-1");
     free(v);
-    v = aws_secret_string(c, "shoplocal/stripe", 0, &e); /* ttl 0: asks again */
+    fake_now += 60000; /* the TTL has passed: asks again */
+    v = aws_secret_string(c, "shoplocal/stripe", 60000, &e);
     cr_assert_str_eq(v, "value-2");
     free(v);
-    cr_assert_null(aws_secret_string(c, "binary", 60000, &e));
+    v = aws_secret_string(c, "shoplocal/stripe", 60000, &e); /* cached again */
+    cr_assert_str_eq(v, "value-2");
+    free(v);
+    cr_assert_null(aws_secret_string(c, "binary", 0, &e));
     cr_assert_str_eq(e.type, "InvalidSecretType");
     aws_client_free(c);
     script_stop(&s);
     cr_assert_eq(s.n_requests, 3);
     cr_assert(strcasestr(s.requests[0], "X-Amz-Target: secretsmanager.GetSecretValue"));
     cr_assert(strstr(s.requests[0], "{\"SecretId\":\"shoplocal/stripe\"}"));
+}
+
+Test(aws_client, a_silent_server_times_out_each_attempt_and_costs_the_timeout_quota)
+{
+    script s = {.answers = {NULL, NULL, OK_EMPTY}, .n_answers = 3};
+    script_start(&s);
+    char url[64];
+    const char *env[12];
+    aws_client *c = client_for(&s, url, sizeof url, env);
+    aws_client_set_timeouts(c, 1000, 200);
+    sleeps sl = {0};
+    aws_client_set_sleep(c, record_sleep, &sl);
+    aws_error e;
+    cr_assert_eq(aws_json_call(c, "dynamodb", "DynamoDB_20120810.GetItem", NULL, NULL, &e), 0,
+                 "%s: %s", e.type, e.message);
+    cr_assert_eq(sl.n, 2);
+    /* Two timeouts took 10 tokens each; the success paid them back. */
+    cr_assert_eq(aws_client_retry_tokens(c), AWS_QUOTA_MAX);
+    aws_client_free(c);
+    script_stop(&s);
+    cr_assert_eq(s.n_requests, 3);
+}
+
+Test(aws_client, query_and_rest_services_are_refused_by_the_json_call)
+{
+    static const char *const env[] = {"AWS_ACCESS_KEY_ID", "A", "AWS_SECRET_ACCESS_KEY", "S", NULL};
+    aws_client *c = aws_client_new(table_getenv, (void *)env);
+    static const char *const services[] = {"sns", "email", "s3"};
+    for (size_t i = 0; i < 3; i++) {
+        aws_error e;
+        cr_assert_eq(aws_json_call(c, services[i], "X.Y", NULL, NULL, &e), -1);
+        cr_assert_str_eq(e.type, "InvalidParameter", "%s", services[i]);
+    }
+    aws_client_free(c);
 }
