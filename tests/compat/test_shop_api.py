@@ -256,6 +256,7 @@ class ShopApi(unittest.TestCase):
         self.error_code("GET", "/products/" + p["id"], None, None, 404, "ProductNotFound")
         self.error_code("DELETE", "/products/" + p["id"], admin, None, 404, "ProductNotFound")
         self.error_code("PATCH", "/products/" + p["id"], admin, {"stock": 1}, 404, "ProductNotFound")
+        self.error_code("DELETE", "/products/bad$id", admin, None, 400, "InvalidParameter")
 
     def test_a_created_product_without_id_gets_one_and_a_location(self):
         admin = self.user(admin=True)
@@ -361,6 +362,9 @@ class ShopApi(unittest.TestCase):
                         "ValidationError")
         self.error_code("PATCH", "/cart/p-ceramic-mug", bob, {"quantity": 100}, 422, "ValidationError")
         self.error_code("PATCH", "/cart/bad$id", bob, {"quantity": 1}, 400, "InvalidParameter")
+        self.error_code("DELETE", "/cart/bad$id", bob, None, 400, "InvalidParameter")
+        self.call("POST", "/cart", bob, {"productId": "p-burr-grinder", "quantity": 1}, expect=200)
+        self.error_code("PATCH", "/cart/p-burr-grinder", bob, {"quantity": 16}, 409, "InsufficientStock")
 
     def test_a_cart_holds_at_most_25_products(self):
         admin, carol = self.user(admin=True), self.user()
@@ -767,6 +771,21 @@ class ShopApi(unittest.TestCase):
             finally:
                 shutil.rmtree(seed, ignore_errors=True)
                 shutil.rmtree(data, ignore_errors=True)
+
+    def test_zz_every_operation_of_the_contract_was_exercised(self):
+        # runs last (unittest orders by name): every route of the contract has been called
+        # and its answers validated; the statuses never seen are listed for the reader
+        ops = {(m.upper(), t) for t, item in self.contract.spec["paths"].items()
+               for m in item if m in ("get", "post", "patch", "delete")}
+        seen_ops = {(m, t) for m, t, _ in self.contract.seen}
+        self.assertEqual(ops - seen_ops, set())
+        unseen = sorted("%s %s %s" % (m.upper(), t, st)
+                        for t, item in self.contract.spec["paths"].items()
+                        for m, op in item.items() if m in ("get", "post", "patch", "delete")
+                        for st in op["responses"] if (m.upper(), t, int(st)) not in self.contract.seen)
+        print("\n  contract: %d (operation, status) pairs answered; not exercised: %s"
+              % (len(self.contract.seen), ", ".join(unseen) or "none"))
+        self.assertEqual(unseen, [], "every documented answer is exercised")
 
     def jwks_text(self):
         pub = self.key.public_key().public_numbers()
