@@ -92,13 +92,14 @@ valgrind: $(UNIT_BIN)                     ## unit suites again under Valgrind me
 integration: $(BIN) $(INTEG_BIN)          ## start real emulators on free ports and talk HTTP to them
 	@scripts/run-tests.sh integration $(INTEG_BIN)
 
-compat: $(BIN) $(TEST_FN_SO) $(TEST_FN_BOOT) ## real AWS clients (boto3, the AWS CLI) against the emulator
+compat: $(BIN) $(FN_SO) $(TEST_FN_SO) $(TEST_FN_BOOT) ## real AWS clients (boto3, the AWS CLI) against the emulator
 	@scripts/run-tests.sh compat $(COMPAT)
 
 sanitize:                                 ## ASan+UBSan build, then the integration and compat suites on it
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  build-san/shoplocal $(INTEG_BIN:$(BUILD)/%=build-san/%) $(TEST_FN_SO:$(BUILD)/%=build-san/%) \
+	  $(FN_SO:$(BUILD)/%=build-san/%) \
 	  $(TEST_FN_BOOT:$(BUILD)/%=build-san/%)
 	@SHOPLOCAL_BIN=$(abspath build-san/shoplocal) ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

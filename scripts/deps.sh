@@ -13,6 +13,16 @@ for p in $pkgs; do
     missing="$missing $p"
   fi
 done
+# newman (the Postman runner, tests/compat/test_postman.py) from npm into build/peers.
+if [ ! -x build/peers/node_modules/.bin/newman ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "deps: installing newman (npm) into build/peers"
+    npm install --no-audit --no-fund --silent --prefix build/peers newman@6 >/dev/null 2>&1 ||
+      echo "deps: npm could not install newman; test_postman.py will say so and skip"
+  else
+    echo "deps: no npm on this machine; test_postman.py will say so and skip"
+  fi
+fi
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing"
 sudo=""

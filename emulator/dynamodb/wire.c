@@ -10,6 +10,7 @@
  * for the service's own).
  */
 #include "dynamodb/wire.h"
+#include "dynamodb/seed.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -252,7 +253,9 @@ int ddb_service_start(core_emulator *emu, void **state, core_err *err)
     svc->faults = core_emulator_faults(emu);
     if (ddb_model_open(cfg->data_dir, core_template_region(core_emulator_template(emu)),
                        core_emulator_clock(emu), &svc->model, err) != CORE_OK ||
-        create_template_tables(svc, core_emulator_template(emu), err) != CORE_OK) {
+        create_template_tables(svc, core_emulator_template(emu), err) != CORE_OK ||
+        (cfg->seed_dir[0] &&
+         ddb_seed_catalog(svc->model, core_emulator_template(emu), cfg->seed_dir, err) != CORE_OK)) {
         ddb_service_stop(svc);
         return CORE_ERROR;
     }
