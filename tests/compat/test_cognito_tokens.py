@@ -245,9 +245,13 @@ class CognitoTokens(unittest.TestCase):
         h, p, s = self.tokens()["IdToken"].split(".")
         for bad in (h + "." + p[:5] + "!*" + p[7:] + "." + s, "%%%." + p + "." + s,
                     h + "." + p, h + "." + p + "." + s + "." + s, h + ".." + s,
-                    b64url(b"[1,2]") + "." + p + "." + s,
-                    "", "Bearer"):  # the header "Bearer" alone: the token is the word itself
+                    b64url(b"[1,2]") + "." + p + "." + s, "Bearer"):
             self.refused(bad)
+        # "Authorization: Bearer" and nothing else is no token at all: the bare challenge
+        code, headers, body = self.get("/api/echo/x?marker=empty", "")
+        self.assertEqual(code, 401, body)
+        self.assertNotIn(b"marker", body)
+        self.assertEqual(headers["www-authenticate"], "Bearer")
 
     def test_a_100_kb_token(self):
         token = self.forge(self.tokens()["IdToken"], padding="x" * 100 * 1024)
