@@ -46,6 +46,7 @@ struct cog_model {
     core_outbox *outbox;
     int kdf_iterations;
     int auto_confirm;
+    const char *preset_pem[2]; /* tests: keys instead of generated ones */
     cog_pool *pools;
     size_t n_pools;
     cog_client *clients;
@@ -130,7 +131,9 @@ static int pool_keys(cog_model *m, cog_pool *p, core_err *err)
         if (*slots[i])
             continue;
         /* first start (or an unreadable key): a new pair, kept for next time */
-        if (!(*slots[i] = cog_key_generate(err)))
+        *slots[i] = m->preset_pem[i] ? cog_key_from_pem(m->preset_pem[i], err)
+                                     : cog_key_generate(err);
+        if (!*slots[i])
             return CORE_ERROR;
         char *pem = cog_key_to_pem(*slots[i]);
         st = core_store_stmt(m->store, "INSERT OR REPLACE INTO keys(pool_id, use, pem)"
@@ -290,6 +293,8 @@ int cog_model_open(const char *dir, const core_template *tpl, core_clock *clock,
     m->kdf_iterations = opts && opts->kdf_iterations > 0 ? opts->kdf_iterations
                                                          : cog_kdf_iterations();
     m->auto_confirm = opts ? opts->auto_confirm : 0;
+    m->preset_pem[0] = opts ? opts->id_key_pem : NULL;
+    m->preset_pem[1] = opts ? opts->access_key_pem : NULL;
     if (core_store_open(dir, "cognito", cog_migrations,
                         sizeof cog_migrations / sizeof *cog_migrations, &m->store,
                         err) != CORE_OK) {

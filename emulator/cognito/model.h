@@ -108,6 +108,10 @@ typedef struct cog_tokens {
 typedef struct cog_model_opts {
     int kdf_iterations; /* 0: cog_kdf_iterations() */
     int auto_confirm;   /* SignUp confirms at once */
+    /* Tests only: PEM private keys to use instead of generating a pool's new
+     * ID / access keys (RSA generation costs seconds under Valgrind). NULL:
+     * generate. */
+    const char *id_key_pem, *access_key_pem;
 } cog_model_opts;
 
 typedef struct cog_model cog_model;
