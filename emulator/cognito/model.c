@@ -47,6 +47,8 @@ struct cog_model {
     int kdf_iterations;
     int auto_confirm;
     const char *preset_pem[2]; /* tests: keys instead of generated ones */
+    void (*on_keys)(void *ctx, const cog_pool *pool);
+    void *on_keys_ctx;
     cog_pool *pools;
     size_t n_pools;
     cog_client *clients;
@@ -113,11 +115,18 @@ static int list_has(const cJSON *list, const char *value)
 
 /* ---- set-up ----------------------------------------------------------------- */
 
-static int pool_keys(cog_model *m, cog_pool *p, core_err *err)
+/* Load the pool's keys from cognito.db; with create, make (and keep) those
+ * that are missing. Caller holds the store lock. Tells on_keys once both are
+ * there. */
+static int pool_keys(cog_model *m, cog_pool *p, int create, core_err *err)
 {
     static const char *const uses[] = {"id", "access"};
     cog_key **slots[] = {&p->id_key, &p->access_key};
+    if (p->id_key && p->access_key)
+        return CORE_OK;
     for (size_t i = 0; i < 2; i++) {
+        if (*slots[i])
+            continue;
         sqlite3_stmt *st = core_store_stmt(m->store,
                                            "SELECT pem FROM keys WHERE pool_id = ?1 AND use = ?2",
                                            err);
@@ -128,9 +137,9 @@ static int pool_keys(cog_model *m, cog_pool *p, core_err *err)
         if (sqlite3_step(st) == SQLITE_ROW)
             *slots[i] = cog_key_from_pem((const char *)sqlite3_column_text(st, 0), err);
         sqlite3_reset(st);
-        if (*slots[i])
+        if (*slots[i] || !create)
             continue;
-        /* first start (or an unreadable key): a new pair, kept for next time */
+        /* first use (or an unreadable key): a new key, kept for next time */
         *slots[i] = m->preset_pem[i] ? cog_key_from_pem(m->preset_pem[i], err)
                                      : cog_key_generate(err);
         if (!*slots[i])
@@ -151,7 +160,17 @@ static int pool_keys(cog_model *m, cog_pool *p, core_err *err)
         if (rc != SQLITE_DONE)
             return db_fail(m, err);
     }
+    if (p->id_key && p->access_key && m->on_keys)
+        m->on_keys(m->on_keys_ctx, p);
     return CORE_OK;
+}
+
+int cog_model_pool_keys(cog_model *m, const cog_pool *pool, core_err *err)
+{
+    core_store_lock(m->store); /* the keys are set under it */
+    int rc = pool_keys(m, &m->pools[pool - m->pools], 1, err);
+    core_store_unlock(m->store);
+    return rc;
 }
 
 static int pool_created(cog_model *m, cog_pool *p, core_err *err)
@@ -231,7 +250,7 @@ static int load_template(cog_model *m, const core_template *tpl, core_err *err)
         p->auto_verify_email =
             list_has(cJSON_GetObjectItemCaseSensitive(r->properties, "AutoVerifiedAttributes"),
                      "email");
-        if (pool_created(m, p, err) != CORE_OK || pool_keys(m, p, err) != CORE_OK)
+        if (pool_created(m, p, err) != CORE_OK || pool_keys(m, p, 0, err) != CORE_OK)
             return CORE_ERROR;
     }
     for (size_t i = 0; i < n; i++) {
@@ -295,6 +314,8 @@ int cog_model_open(const char *dir, const core_template *tpl, core_clock *clock,
     m->auto_confirm = opts ? opts->auto_confirm : 0;
     m->preset_pem[0] = opts ? opts->id_key_pem : NULL;
     m->preset_pem[1] = opts ? opts->access_key_pem : NULL;
+    m->on_keys = opts ? opts->on_keys : NULL;
+    m->on_keys_ctx = opts ? opts->on_keys_ctx : NULL;
     if (core_store_open(dir, "cognito", cog_migrations,
                         sizeof cog_migrations / sizeof *cog_migrations, &m->store,
                         err) != CORE_OK) {
@@ -377,8 +398,11 @@ const cog_group *cog_model_group(const cog_model *m, const cog_pool *pool, const
     return NULL;
 }
 
-char *cog_model_jwks(const cog_pool *pool)
+char *cog_model_jwks(cog_model *m, const cog_pool *pool)
 {
+    core_err err;
+    if (cog_model_pool_keys(m, pool, &err) != CORE_OK)
+        return NULL;
     const cog_key *keys[] = {pool->access_key, pool->id_key};
     return cog_jwks_render(keys, 2);
 }
@@ -1044,6 +1068,8 @@ static int issue(cog_model *m, const cog_client *c, const cog_user *u, int64_t a
 {
     memset(out, 0, sizeof *out);
     const cog_pool *pool = c->pool;
+    if (cog_model_pool_keys(m, pool, err) != CORE_OK)
+        return CORE_ERROR;
     cJSON *groups = groups_json(m, pool, u->sub, err);
     if (!groups)
         return CORE_ERROR;
@@ -1224,7 +1250,10 @@ int cog_access_user(cog_model *m, const char *access_token, const cog_pool **poo
     cJSON *claims = NULL;
     const cog_pool *pool = NULL;
     cog_jwt_status st = COG_JWT_MALFORMED;
+    core_store_lock(m->store); /* keys appear under it */
     for (size_t i = 0; i < m->n_pools && !pool; i++) {
+        if (!m->pools[i].access_key)
+            continue; /* no key yet: the pool has issued no token */
         const cog_key *keys[] = {m->pools[i].access_key};
         st = cog_jwt_verify(keys, 1, access_token, now_s, &claims);
         if (st == COG_JWT_VALID || st == COG_JWT_EXPIRED)
@@ -1240,7 +1269,6 @@ int cog_access_user(cog_model *m, const char *access_token, const cog_pool **poo
         rc = core_err_set(err, 400, "NotAuthorizedException", "Invalid Access Token");
     else if (st == COG_JWT_EXPIRED)
         rc = core_err_set(err, 400, "NotAuthorizedException", "Access Token has expired");
-    core_store_lock(m->store);
     if (rc == CORE_OK) {
         sqlite3_stmt *q = core_store_stmt(m->store, "SELECT 1 FROM refresh WHERE origin_jti = ?1"
                                                     " AND revoked = 1", err);

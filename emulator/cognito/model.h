@@ -7,7 +7,8 @@
  * UserPoolClient, UserPoolGroup) with the ids the template loader derives, so
  * they are the same on every start; users, codes, group memberships, refresh
  * tokens, failed sign-in counts and each pool's two signing keys (ID tokens,
- * access tokens) are rows of cognito.db and survive restarts.
+ * access tokens, made on the pool's first use) are rows of cognito.db and
+ * survive restarts.
  *
  * Usernames: in a pool whose UsernameAttributes hold `email`, the user's
  * username is a generated UUID (its sub) and the email is the sign-in alias,
@@ -112,6 +113,10 @@ typedef struct cog_model_opts {
      * ID / access keys (RSA generation costs seconds under Valgrind). NULL:
      * generate. */
     const char *id_key_pem, *access_key_pem;
+    /* Called (with the model's lock held) when a pool's two keys are known:
+     * at open for keys kept in cognito.db, or when first made. NULL: none. */
+    void (*on_keys)(void *ctx, const cog_pool *pool);
+    void *on_keys_ctx;
 } cog_model_opts;
 
 typedef struct cog_model cog_model;
@@ -135,8 +140,15 @@ size_t cog_model_group_count(const cog_model *m);
 const cog_group *cog_model_group_at(const cog_model *m, size_t i);
 const cog_group *cog_model_group(const cog_model *m, const cog_pool *pool, const char *name);
 
-/* The pool's JWKS text (caller frees). */
-char *cog_model_jwks(const cog_pool *pool);
+/* Make sure the pool has its two signing keys: loaded from cognito.db, or
+ * made now (RSA-2048, a noticeable fraction of a second) on the pool's first
+ * use — a token to sign or verify, a JWKS to publish — and kept. Start-up
+ * stays fast that way. CORE_OK once pool->id_key and pool->access_key are
+ * set; they never change after. */
+int cog_model_pool_keys(cog_model *m, const cog_pool *pool, core_err *err);
+
+/* The pool's JWKS text (caller frees; keys made if needed), NULL on failure. */
+char *cog_model_jwks(cog_model *m, const cog_pool *pool);
 
 /* Estimated number of users of the pool. */
 long cog_model_user_count(cog_model *m, const cog_pool *pool);

@@ -16,8 +16,10 @@
  *   - serves GET /<poolId>/.well-known/jwks.json (the path the issuer URL
  *     puts it at) and /<poolId>/.well-known/openid-configuration;
  *   - registers each pool's JWKS with the HTTP API's JWT authorizer under the
- *     pool's issuer, in-process (apigw_jwks_set), so tokens it issues pass the
- *     template's authorizer and tokens of other pools do not;
+ *     pool's issuer, in-process (apigw_jwks_set), as soon as the keys exist
+ *     (at start when kept from before, else on the pool's first use), so
+ *     tokens it issues pass the template's authorizer and tokens of other
+ *     pools do not;
  *   - loads <seed>/users.json on `serve --seed <folder>` (idempotent: a user
  *     that exists is left as it is) and puts each demo login in the banner.
  */
@@ -835,7 +837,7 @@ static void well_known(void *ctx, const core_http_request *req, core_http_respon
         return;
     }
     if (!strcmp(slash, "/.well-known/jwks.json")) {
-        char *jwks = cog_model_jwks(p);
+        char *jwks = cog_model_jwks(svc->model, p);
         if (!jwks) {
             core_http_response_body(resp, 500, "application/json",
                                     "{\"message\":\"Internal Server Error\"}", 35);
@@ -961,6 +963,23 @@ static int seed_users(cog_service *svc, const char *seed_dir, core_err *err)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
+/* A pool's keys are known (kept from an earlier start, or just made): the
+ * HTTP API's authorizer learns its JWKS under the pool's issuer. Until then
+ * the registry has no keys for the issuer, and no token of it can exist. */
+static void keys_known(void *ctx, const cog_pool *pool)
+{
+    cog_service *svc = ctx;
+    apigw_jwks *registry = apigw_service_jwks(svc->emu);
+    const cog_key *keys[] = {pool->access_key, pool->id_key};
+    char *jwks = cog_jwks_render(keys, 2);
+    core_err err;
+    core_err_clear(&err);
+    if (!registry || !jwks || apigw_jwks_set(registry, pool->issuer, jwks, &err) != CORE_OK)
+        core_log(CORE_LOG_ERROR, "cognito-idp", NULL,
+                 "the HTTP API could not learn the keys of %s: %s", pool->id, err.message);
+    free(jwks);
+}
+
 int cog_service_start(core_emulator *emu, void **state, core_err *err)
 {
     *state = NULL;
@@ -969,7 +988,8 @@ int cog_service_start(core_emulator *emu, void **state, core_err *err)
     if (!svc)
         return core_err_set(err, 500, "InternalErrorException", "out of memory");
     svc->emu = emu;
-    cog_model_opts opts = {.kdf_iterations = 0, .auto_confirm = cfg->auto_confirm};
+    cog_model_opts opts = {.kdf_iterations = 0, .auto_confirm = cfg->auto_confirm,
+                           .on_keys = keys_known, .on_keys_ctx = svc};
     if (cog_model_open(cfg->data_dir, core_emulator_template(emu), core_emulator_clock(emu),
                        core_emulator_outbox(emu), &opts, &svc->model, err) != CORE_OK) {
         free(svc);
@@ -990,17 +1010,6 @@ int cog_service_start(core_emulator *emu, void **state, core_err *err)
                              .handler = well_known, .ctx = svc};
     if (core_router_add(core_emulator_router(emu), &jwks_row) != CORE_OK)
         goto full;
-    apigw_jwks *registry = apigw_service_jwks(emu);
-    for (size_t i = 0; i < cog_model_pool_count(svc->model); i++) {
-        const cog_pool *p = cog_model_pool_at(svc->model, i);
-        char *jwks = cog_model_jwks(p);
-        int rc = registry && jwks ? apigw_jwks_set(registry, p->issuer, jwks, err) : CORE_OK;
-        free(jwks);
-        if (rc != CORE_OK) {
-            cog_service_stop(svc);
-            return CORE_ERROR;
-        }
-    }
     if (cfg->seed_dir[0] && seed_users(svc, cfg->seed_dir, err) != CORE_OK) {
         cog_service_stop(svc);
         return CORE_ERROR;

@@ -52,7 +52,12 @@ class CognitoTokens(unittest.TestCase):
                                    "--functions", FUNCTIONS, "--time", "virtual",
                                    "--auto-confirm")
         cls.emu.start()
-        # the pools' private keys, read while nothing holds the database
+        stack = json.loads(cls.http(urlparse(cls.emu.aws), "GET", "/_shoplocal/health")[2])["stack"]
+        ids = {r["logicalId"]: r["physicalId"] for r in stack["resources"]}
+        for pool in (ids["Pool"], ids["OtherPool"]):  # a pool makes its keys on first use
+            assert cls.http(urlparse(cls.emu.aws), "GET", "/%s/.well-known/jwks.json" % pool)[0] == 200
+        # the pools' private keys, read while nothing holds the database; the restart
+        # also checks that kept keys reach the authorizer
         cls.emu.stop()
         db = sqlite3.connect(os.path.join(cls.emu.data, "cognito.db"))
         cls.keys = {(pool, use): serialization.load_pem_private_key(pem.encode(), None)
@@ -61,8 +66,6 @@ class CognitoTokens(unittest.TestCase):
         cls.emu.start(fresh=False)
         cls.web = urlparse(cls.emu.urls["web"])
         cls.idp = cls.emu.client("cognito-idp")
-        stack = json.loads(cls.http(urlparse(cls.emu.aws), "GET", "/_shoplocal/health")[2])["stack"]
-        ids = {r["logicalId"]: r["physicalId"] for r in stack["resources"]}
         cls.pool, cls.other_pool = ids["Pool"], ids["OtherPool"]
         cls.client_id, cls.other_client = ids["PoolClient"], ids["OtherPoolClient"]
         cls.foreign_client = ids["OtherClient"]

@@ -454,7 +454,13 @@ Test(cog_password, email_masks_like_cognito)
 
 /* ---- the model -------------------------------------------------------------- */
 
-TestSuite(cog_model, .init = model_setup, .fini = teardown);
+static void model_setup_with_keys(void)
+{
+    keys_setup();
+    model_setup();
+}
+
+TestSuite(cog_model, .init = model_setup_with_keys, .fini = teardown);
 
 Test(cog_model, pools_clients_and_groups_come_from_the_template)
 {
@@ -473,6 +479,9 @@ Test(cog_model, pools_clients_and_groups_come_from_the_template)
     cr_assert(client->prevent_existence_errors);
     cr_assert(cog_model_group(model, pool, "Admins"));
     cr_assert_null(cog_model_group(model, pool, "admins"));
+    cr_assert_null(pool->id_key); /* made on first use, not at open */
+    cr_assert_eq(cog_model_pool_keys(model, pool, &err), CORE_OK, "%s", err.message);
+    cr_assert_str_eq(cog_key_kid(pool->id_key), cog_key_kid(id_key));
     cr_assert_str_neq(cog_key_kid(pool->id_key), cog_key_kid(pool->access_key));
 }
 
@@ -527,7 +536,7 @@ Test(cog_model, tokens_pass_the_http_apis_authorizer)
     sign_up_confirmed("dave@example.com", "Passw0rdOk");
     cr_assert_eq(cog_group_add(model, pool, "dave@example.com", "Admins", &err), CORE_OK);
     registry = apigw_jwks_new();
-    text_a = cog_model_jwks(pool);
+    text_a = cog_model_jwks(model, pool);
     cr_assert_eq(apigw_jwks_set(registry, pool->issuer, text_a, &err), CORE_OK, "%s", err.message);
     cog_tokens t;
     const char *challenge;
@@ -761,12 +770,14 @@ Test(cog_model, keys_persist_across_opens_of_the_same_folder)
     cog_model *a = NULL, *b = NULL;
     cog_model_opts mo = {.kdf_iterations = 1, .id_key_pem = id_pem, .access_key_pem = access_pem};
     cr_assert_eq(cog_model_open(dir, tpl, clk, NULL, &mo, &a, &err), CORE_OK, "%s", err.message);
+    cr_assert_eq(cog_model_pool_keys(a, cog_model_pool_at(a, 0), &err), CORE_OK);
     char kid[64];
     snprintf(kid, sizeof kid, "%s", cog_key_kid(cog_model_pool_at(a, 0)->access_key));
     cog_model_close(a);
     /* swapped presets: a key made anew would show as the other kid */
     cog_model_opts none = {.kdf_iterations = 1, .id_key_pem = access_pem, .access_key_pem = id_pem};
     cr_assert_eq(cog_model_open(dir, tpl, clk, NULL, &none, &b, &err), CORE_OK, "%s", err.message);
+    cr_assert(cog_model_pool_at(b, 0)->access_key); /* loaded at open */
     cr_assert_str_eq(cog_key_kid(cog_model_pool_at(b, 0)->access_key), kid);
     cog_model_close(b);
     char cmd[128];
