@@ -24,6 +24,7 @@ static const char *const cog_migrations[] = {
     " pw TEXT, attrs TEXT NOT NULL, created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL,"
     " failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
     " sends INTEGER NOT NULL DEFAULT 0, sends_since INTEGER NOT NULL DEFAULT 0,"
+    " last_attempt INTEGER NOT NULL DEFAULT 0,"
     " seq INTEGER NOT NULL, PRIMARY KEY(pool_id, username));"
     "CREATE UNIQUE INDEX users_by_sub ON users(pool_id, sub);"
     "CREATE INDEX users_by_email ON users(pool_id, email);"
@@ -65,6 +66,7 @@ typedef struct user_row {
     int64_t locked_until;
     long sends;
     int64_t sends_since;
+    int64_t last_attempt; /* the last password sign-in attempt, for the lockout reset */
 } user_row;
 
 static int64_t now_ms(cog_model *m) { return core_clock_now_ms(m->clock); }
@@ -475,7 +477,7 @@ static void attr_set(cJSON *attrs, const char *name, const char *value)
 
 #define USER_COLUMNS \
     "username, sub, status, enabled, attrs, created_ms, modified_ms, pw, failures," \
-    " locked_until, sends, sends_since"
+    " locked_until, sends, sends_since, last_attempt"
 
 static void row_read(sqlite3_stmt *st, user_row *r)
 {
@@ -495,6 +497,7 @@ static void row_read(sqlite3_stmt *st, user_row *r)
     r->locked_until = sqlite3_column_int64(st, 9);
     r->sends = (long)sqlite3_column_int64(st, 10);
     r->sends_since = sqlite3_column_int64(st, 11);
+    r->last_attempt = sqlite3_column_int64(st, 12);
 }
 
 /* 1 found (r filled, release r->u), 0 absent, -1 storage error. */
@@ -531,7 +534,8 @@ static int user_save(cog_model *m, const cog_pool *pool, user_row *r, core_err *
     sqlite3_stmt *st = core_store_stmt(
         m->store,
         "UPDATE users SET status = ?3, enabled = ?4, attrs = ?5, email = ?6, modified_ms = ?7,"
-        " pw = ?8, failures = ?9, locked_until = ?10, sends = ?11, sends_since = ?12"
+        " pw = ?8, failures = ?9, locked_until = ?10, sends = ?11, sends_since = ?12,"
+        " last_attempt = ?13"
         " WHERE pool_id = ?1 AND username = ?2", err);
     if (!st || !attrs) {
         free(attrs);
@@ -556,6 +560,7 @@ static int user_save(cog_model *m, const cog_pool *pool, user_row *r, core_err *
     sqlite3_bind_int64(st, 10, r->locked_until);
     sqlite3_bind_int64(st, 11, r->sends);
     sqlite3_bind_int64(st, 12, r->sends_since);
+    sqlite3_bind_int64(st, 13, r->last_attempt);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(attrs);
@@ -1148,11 +1153,23 @@ int cog_auth_password(cog_model *m, const cog_client *c, const char *username,
         return end(m, CORE_ERROR);
     }
     int64_t now = now_ms(m);
-    int rc = CORE_OK, failed_attempt = 0;
+    int rc = CORE_OK, commit_anyway = 0;
+    /* "not initiate any sign-in attempts for 15 consecutive minutes at any time
+     * after a lockout" resets the count */
+    if (r.failures >= COG_FAILURES_BEFORE_LOCK && now - r.last_attempt >= COG_LOCK_MAX_MS &&
+        now >= r.locked_until) {
+        r.failures = 0;
+        r.locked_until = 0;
+    }
+    r.last_attempt = now;
     if (r.failures >= COG_FAILURES_BEFORE_LOCK && now < r.locked_until) {
+        /* counted as an attempt (for the quiet period), not as a failure */
+        commit_anyway = 1;
+        core_err ignored;
+        user_save(m, pool, &r, &ignored);
         rc = core_err_set(err, 400, "NotAuthorizedException", "Password attempts exceeded");
     } else if (!cog_password_verify(password, r.pw)) {
-        failed_attempt = 1;
+        commit_anyway = 1;
         r.failures++;
         if (r.failures >= COG_FAILURES_BEFORE_LOCK) {
             int shift = (int)(r.failures - COG_FAILURES_BEFORE_LOCK);
@@ -1184,7 +1201,7 @@ int cog_auth_password(cog_model *m, const cog_client *c, const char *username,
     }
     cog_user_release(&r.u);
     /* a failed attempt is counted even though the call fails */
-    return failed_attempt ? end_commit(m, rc) : end(m, rc);
+    return commit_anyway ? end_commit(m, rc) : end(m, rc);
 }
 
 int cog_auth_refresh(cog_model *m, const cog_client *c, const char *refresh_token,

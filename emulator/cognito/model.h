@@ -17,9 +17,11 @@
  *
  * Rules kept here, each as Cognito documents it:
  *   - sign-up codes live 24 hours, reset codes 1 hour; a used code is gone;
- *   - five failed sign-ins in a row lock the user for 1 s, doubling on each
- *     further failure up to 15 minutes ("Password attempts exceeded"); a
- *     success resets the count;
+ *   - after five failed sign-ins the user is locked for 2^(n-5) seconds (n
+ *     failures so far) up to 15 minutes; attempts while locked answer
+ *     "Password attempts exceeded" and are not failures; a success, or 15
+ *     minutes without attempts, resets the count (Cognito's "Lockout
+ *     behavior for failed sign-in attempts");
  *   - at most five codes per user per hour (LimitExceededException);
  *   - refresh tokens are opaque random strings, stored as SHA-256 hashes,
  *     valid for the client's RefreshTokenValidity; GlobalSignOut revokes

@@ -646,6 +646,30 @@ Test(cog_model, five_failures_lock_the_user_with_a_doubling_wait)
     cog_tokens_release(&t);
 }
 
+Test(cog_model, fifteen_quiet_minutes_after_a_lockout_reset_the_count)
+{
+    sign_up_confirmed("ham@example.com", "Passw0rdOk");
+    cog_tokens t;
+    const char *ch;
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(cog_auth_password(model, client, "ham@example.com", "Wrong0ne", &t, &ch, &err),
+                     CORE_ERROR);
+    core_clock_advance_ms(clk, 500); /* an attempt during the lockout is not a failure... */
+    cr_assert_eq(cog_auth_password(model, client, "ham@example.com", "Wrong0ne", &t, &ch, &err),
+                 CORE_ERROR);
+    cr_assert_str_eq(err.message, "Password attempts exceeded");
+    core_clock_advance_ms(clk, COG_LOCK_MAX_MS - 1); /* ...but it is an attempt */
+    cr_assert_eq(cog_auth_password(model, client, "ham@example.com", "Wrong0ne", &t, &ch, &err),
+                 CORE_ERROR);
+    cr_assert_str_eq(err.message, "Incorrect username or password.");
+    core_clock_advance_ms(clk, COG_LOCK_MAX_MS);
+    cr_assert_eq(cog_auth_password(model, client, "ham@example.com", "Wrong0ne", &t, &ch, &err),
+                 CORE_ERROR); /* the count starts again: one failure, no lockout */
+    cr_assert_eq(cog_auth_password(model, client, "ham@example.com", "Passw0rdOk", &t, &ch, &err),
+                 CORE_OK, "%s", err.message);
+    cog_tokens_release(&t);
+}
+
 Test(cog_model, unknown_users_look_like_wrong_passwords)
 {
     cog_tokens t;
