@@ -298,11 +298,30 @@ static int op_describe_user_pool_client(cog_service *svc, const cJSON *in, cJSON
     cJSON_AddStringToObject(o, "ClientId", c->id);
     cJSON_AddNumberToObject(o, "LastModifiedDate", epoch_s(p->created_ms));
     cJSON_AddNumberToObject(o, "CreationDate", epoch_s(p->created_ms));
-    cJSON_AddNumberToObject(o, "RefreshTokenValidity",
-                            (double)(c->refresh_ttl_s / 86400 ? c->refresh_ttl_s / 86400 : 1));
-    cJSON_AddNumberToObject(o, "AccessTokenValidity", (double)(c->access_ttl_s / 3600 ? c->access_ttl_s / 3600 : 1));
-    cJSON_AddNumberToObject(o, "IdTokenValidity", (double)(c->id_ttl_s / 3600 ? c->id_ttl_s / 3600 : 1));
-    copy_prop(o, c->properties, "TokenValidityUnits");
+    /* the template's numbers in the template's units; AWS's defaults (30 days,
+     * 60 minutes, 60 minutes) when it gives none */
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(c->properties, "TokenValidityUnits");
+    static const struct {
+        const char *field, *unit_field, *dflt_unit;
+        double dflt;
+    } ttl[] = {{"RefreshTokenValidity", "RefreshToken", "days", 30},
+               {"AccessTokenValidity", "AccessToken", "minutes", 60},
+               {"IdTokenValidity", "IdToken", "minutes", 60}};
+    cJSON *out_units = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof ttl / sizeof *ttl; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->properties, ttl[i].field);
+        double n = cJSON_IsNumber(v) ? v->valuedouble
+                   : cJSON_IsString(v) ? strtod(v->valuestring, NULL) : 0;
+        const char *unit = jstr(units, ttl[i].unit_field);
+        if (n <= 0) {
+            n = ttl[i].dflt;
+            unit = ttl[i].dflt_unit;
+        }
+        cJSON_AddNumberToObject(o, ttl[i].field, n);
+        cJSON_AddStringToObject(out_units, ttl[i].unit_field,
+                                unit ? unit : (i == 0 ? "days" : "hours"));
+    }
+    cJSON_AddItemToObject(o, "TokenValidityUnits", out_units);
     copy_prop(o, c->properties, "ExplicitAuthFlows");
     cJSON_AddStringToObject(o, "PreventUserExistenceErrors",
                             c->prevent_existence_errors ? "ENABLED" : "LEGACY");

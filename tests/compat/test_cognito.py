@@ -155,6 +155,10 @@ class Cognito(unittest.TestCase):
         self.assertEqual(c["ClientName"], "shoplocal-web")
         self.assertIn("ALLOW_USER_PASSWORD_AUTH", c["ExplicitAuthFlows"])
         self.assertEqual(c["PreventUserExistenceErrors"], "ENABLED")
+        self.assertEqual((c["AccessTokenValidity"], c["IdTokenValidity"], c["RefreshTokenValidity"]),
+                         (1, 1, 30))
+        self.assertEqual(c["TokenValidityUnits"], {"AccessToken": "hours", "IdToken": "hours",
+                                                   "RefreshToken": "days"})
 
     def test_unknown_pool_is_resource_not_found(self):
         with self.assertRaises(ClientError) as ctx:
