@@ -499,6 +499,19 @@ class Cognito(unittest.TestCase):
         customer = self.verify(self.login(*CUSTOMER)["AuthenticationResult"]["IdToken"]).claims
         self.assertNotIn("cognito:groups", customer)
 
+    def test_the_shops_authorizer_takes_the_pools_tokens(self):
+        # template.yaml's CognitoAuthorizer: issuer !Sub https://cognito-idp.${AWS::Region}
+        # .amazonaws.com/${UserPool}, audience the web client. What runs behind the route
+        # is the backend's business (a 500 while its handler is not built): only the
+        # authorizer's answer is checked here.
+        token = self.login(*ADMIN)["AuthenticationResult"]["IdToken"]
+        status, _, body = http_call(self.emu.urls["web"], "POST", "/api/products", b"{}",
+                                    [("Authorization", "Bearer " + token),
+                                     ("Content-Type", "application/json")])
+        self.assertNotIn(status, (401, 403), body)
+        status, _, _ = http_call(self.emu.urls["web"], "POST", "/api/products", b"{}")
+        self.assertEqual(status, 401)
+
     def test_outbox_filters_and_clears(self):
         email, _ = self.sign_up()
         self.assertEqual([m["to"] for m in self.outbox(email)], [email])
