@@ -616,7 +616,7 @@ static int op_admin_list_groups_for_user(cog_service *svc, const cJSON *in, cJSO
         cog_groups_of(svc->model, p, username, &names, err) != CORE_OK)
         return CORE_ERROR;
     cJSON *arr = cJSON_AddArrayToObject(out, "Groups");
-    long i = 0, n = cJSON_GetArraySize(names);
+    long i = 0;
     const cJSON *name;
     cJSON_ArrayForEach(name, names)
     {
@@ -640,7 +640,6 @@ static int op_admin_list_groups_for_user(cog_service *svc, const cJSON *in, cJSO
         cJSON_AddNumberToObject(o, "CreationDate", epoch_s(p->created_ms));
         cJSON_AddItemToArray(arr, o);
     }
-    (void)n;
     cJSON_Delete(names);
     return CORE_OK;
 }
@@ -664,10 +663,10 @@ static int parse_filter(const char *f, char *attr, size_t attr_len, char *op, ch
         while (*p == ' ')
             p++;
         if (!strncmp(p, "^=", 2)) {
-            strcpy(op, "^=");
+            memcpy(op, "^=", 3);
             p += 2;
         } else if (*p == '=') {
-            strcpy(op, "=");
+            memcpy(op, "=", 2);
             p++;
         } else {
             ok = 0;

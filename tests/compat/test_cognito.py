@@ -174,6 +174,57 @@ class Cognito(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(data)["__type"], "MissingAuthenticationTokenException")
 
+    def raw(self, op, body, signed=False):
+        headers = [("Content-Type", "application/x-amz-json-1.1"),
+                   ("X-Amz-Target", "AWSCognitoIdentityProviderService." + op)]
+        if signed:
+            headers.append(("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"
+                                             "cognito-idp/aws4_request, SignedHeaders=host, Signature=0"))
+        status, headers, data = http_call(self.emu.aws, "POST", "/", body, headers)
+        return status, headers, json.loads(data)
+
+    def test_malformed_and_hostile_requests(self):
+        cases = [
+            ("SignUp", b"not json", "SerializationException"),
+            ("SignUp", b"[1,2]", "SerializationException"),
+            ("SignUp", b"", "SerializationException"),
+            ("NoSuchOperation", b"{}", "UnknownOperationException"),
+            ("SignUp", b"{}", "InvalidParameterException"),
+            ("SignUp", json.dumps({"ClientId": self.client_id, "Username": "a" * 200 + "@x.io",
+                                   "Password": "Passw0rdOk"}).encode(), "InvalidParameterException"),
+            ("SignUp", json.dumps({"ClientId": self.client_id, "Username": self.email(),
+                                   "Password": "Passw0rdOk", "UserAttributes": "x"}).encode(),
+             "InvalidParameterException"),
+            ("SignUp", json.dumps({"ClientId": self.client_id, "Username": self.email(),
+                                   "Password": "Passw0rdOk", "UserAttributes": [{"Name": "sub",
+                                                                                 "Value": "x"}]}).encode(),
+             "InvalidParameterException"),
+            ("InitiateAuth", json.dumps({"ClientId": self.client_id, "AuthFlow": "NOPE"}).encode(),
+             "InvalidParameterException"),
+            ("InitiateAuth", json.dumps({"ClientId": self.client_id, "AuthFlow": "USER_SRP_AUTH",
+                                         "AuthParameters": {}}).encode(), "InvalidParameterException"),
+            ("InitiateAuth", json.dumps({"ClientId": self.client_id, "AuthFlow": "REFRESH_TOKEN_AUTH",
+                                         "AuthParameters": {"REFRESH_TOKEN": "x" * 5000}}).encode(),
+             "NotAuthorizedException"),
+            ("GetUser", json.dumps({"AccessToken": "a." * 20000}).encode(), "NotAuthorizedException"),
+        ]
+        for i, (op, body, want) in enumerate(cases):
+            status, headers, data = self.raw(op, body)
+            self.assertEqual(status, 400, (i, data))
+            self.assertEqual(data["__type"], want, (i, data))
+            self.assertEqual(headers["x-amzn-errortype"], want, i)
+        for i, (filt, token) in enumerate([('email = "x', None), ("email = x", None),
+                                           ('bogus = "x"', None), ('email ~= "x"', None),
+                                           ('email = "x" extra', None), ("", "garbage"),
+                                           ("", "off.-1"), ("", "off.1x")]):
+            body = {"UserPoolId": self.pool}
+            if filt:
+                body["Filter"] = filt
+            if token:
+                body["PaginationToken"] = token
+            status, _, data = self.raw("ListUsers", json.dumps(body).encode(), signed=True)
+            self.assertEqual((status, data["__type"]), (400, "InvalidParameterException"), (i, data))
+
     # ---- sign-up, confirmation, sign-in -------------------------------------
     def test_sign_up_confirm_sign_in_and_verify_tokens(self):
         email, r = self.sign_up()
