@@ -613,5 +613,30 @@ class CognitoRestart(unittest.TestCase):
             emu.cleanup()
 
 
+class CognitoBadSeed(unittest.TestCase):
+    """A users.json the emulator cannot load stops the start with exit code 2."""
+
+    def test_bad_users_json_is_refused(self):
+        import tempfile
+        import shutil
+        for text in ("{not json", "[]",
+                     json.dumps({"users": [{"username": "a@example.com", "password": "Passw0rdOk",
+                                            "groups": ["NoSuchGroup"]}]}),
+                     json.dumps({"users": [{"username": "a@example.com", "password": "weak"}]}),
+                     json.dumps({"users": [{"password": "Passw0rdOk"}]})):
+            seed = tempfile.mkdtemp(prefix="shoplocal-seed-")
+            try:
+                with open(os.path.join(seed, "users.json"), "w") as f:
+                    f.write(text)
+                emu = harness.Emulator("--seed", seed)
+                with self.assertRaises(RuntimeError) as ctx:
+                    emu.start()
+                self.assertIn("exited with 2", str(ctx.exception), text)
+                self.assertEqual(emu.stop(), 2)
+                shutil.rmtree(emu.data, ignore_errors=True)
+            finally:
+                shutil.rmtree(seed, ignore_errors=True)
+
+
 if __name__ == "__main__":
     sys.exit(harness.run(__name__))
