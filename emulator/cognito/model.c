@@ -38,7 +38,9 @@ static const char *const cog_migrations[] = {
     " event_id TEXT NOT NULL, auth_time INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
     " revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE INDEX refresh_by_origin ON refresh(origin_jti);"
-    "CREATE INDEX refresh_by_sub ON refresh(pool_id, sub);",
+    "CREATE INDEX refresh_by_sub ON refresh(pool_id, sub);"
+    "CREATE TABLE sessions (hash TEXT PRIMARY KEY, pool_id TEXT NOT NULL,"
+    " client_id TEXT NOT NULL, sub TEXT NOT NULL, expires_ms INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 struct cog_model {
@@ -441,6 +443,7 @@ void cog_tokens_release(cog_tokens *t)
     free(t->id_token);
     free(t->access_token);
     free(t->refresh_token);
+    free(t->session);
     memset(t, 0, sizeof *t);
 }
 
@@ -1124,6 +1127,39 @@ static int issue(cog_model *m, const cog_client *c, const cog_user *u, int64_t a
     return CORE_OK;
 }
 
+/* A challenge session: an opaque token, valid COG_SESSION_MS, for one
+ * RespondToAuthChallenge. */
+static int session_new(cog_model *m, const cog_client *c, const char *sub, char **out,
+                       core_err *err)
+{
+    unsigned char raw[48];
+    RAND_bytes(raw, sizeof raw);
+    *out = cog_b64url(raw, sizeof raw);
+    if (!*out)
+        return core_err_set(err, 500, "InternalErrorException", "out of memory");
+    char hash[65];
+    sha256_hex(*out, hash);
+    sqlite3_stmt *st = core_store_stmt(m->store, "INSERT INTO sessions(hash, pool_id, client_id,"
+                                                 " sub, expires_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
+                                       err);
+    int rc = SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, c->pool->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, c->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, sub, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, now_ms(m) + COG_SESSION_MS);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        return st ? db_fail(m, err) : CORE_ERROR;
+    }
+    return CORE_OK;
+}
+
 static int incorrect(core_err *err)
 {
     return core_err_set(err, 400, "NotAuthorizedException", "Incorrect username or password.");
@@ -1192,6 +1228,7 @@ int cog_auth_password(cog_model *m, const cog_client *c, const char *username,
         rc = user_save(m, pool, &r, err);
         if (rc == CORE_OK && !strcmp(r.u.status, "FORCE_CHANGE_PASSWORD")) {
             *challenge = "NEW_PASSWORD_REQUIRED";
+            rc = session_new(m, c, r.u.sub, &out->session, err);
         } else if (rc == CORE_OK) {
             char origin[37], event[37];
             core_http_uuid(origin);
@@ -1577,6 +1614,7 @@ int cog_admin_delete_user(cog_model *m, const cog_pool *pool, const char *userna
         "DELETE FROM codes WHERE pool_id = ?1 AND sub = ?2",
         "DELETE FROM members WHERE pool_id = ?1 AND sub = ?2",
         "UPDATE refresh SET revoked = 1 WHERE pool_id = ?1 AND sub = ?2",
+        "DELETE FROM sessions WHERE pool_id = ?1 AND sub = ?2",
     };
     for (size_t i = 0; i < sizeof sqls / sizeof *sqls && rc == CORE_OK; i++)
         rc = exec_sub(m, sqls[i], pool, r.u.sub, NULL, err);
@@ -1734,5 +1772,79 @@ int cog_seed_user(cog_model *m, const cog_pool *pool, const char *username,
     }
     cog_user_release(&r.u);
     *created = rc == CORE_OK;
+    return end(m, rc);
+}
+
+int cog_respond_new_password(cog_model *m, const cog_client *c, const char *session,
+                             const char *username, const char *password, cog_tokens *out,
+                             core_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const cog_pool *pool = c->pool;
+    if (!session || strlen(session) > 2048)
+        return core_err_set(err, 400, "NotAuthorizedException", "Invalid session for the user.");
+    if (!password)
+        return core_err_set(err, 400, "InvalidParameterException",
+                            "Missing required parameter NEW_PASSWORD");
+    if (cog_password_check(&pool->policy, password, err) != CORE_OK)
+        return CORE_ERROR;
+    char hash[65];
+    sha256_hex(session, hash);
+    if (begin(m, err) != CORE_OK)
+        return CORE_ERROR;
+    sqlite3_stmt *st = core_store_stmt(m->store, "SELECT sub, expires_ms FROM sessions"
+                                                 " WHERE hash = ?1 AND client_id = ?2", err);
+    if (!st)
+        return end(m, CORE_ERROR);
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, c->id, -1, SQLITE_TRANSIENT);
+    char sub[40] = "";
+    int64_t expires = 0;
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        snprintf(sub, sizeof sub, "%s", (const char *)sqlite3_column_text(st, 0));
+        expires = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (!found)
+        return end(m, core_err_set(err, 400, "NotAuthorizedException",
+                                   "Invalid session for the user."));
+    if (now_ms(m) >= expires)
+        return end(m, core_err_set(err, 400, "NotAuthorizedException",
+                                   "Invalid session for the user, session is expired."));
+    user_row r;
+    int rc = user_need(m, pool, sub, &r, err);
+    if (rc != CORE_OK)
+        return end(m, rc);
+    user_row named;
+    int f = username ? user_find(m, pool, username, &named, err) : 1;
+    if (f > 0 && username) {
+        if (strcmp(named.u.sub, r.u.sub) != 0)
+            f = 0;
+        cog_user_release(&named.u);
+    }
+    if (f <= 0)
+        rc = f < 0 ? CORE_ERROR
+                   : core_err_set(err, 400, "NotAuthorizedException",
+                                  "Invalid session for the user.");
+    else if (strcmp(r.u.status, "FORCE_CHANGE_PASSWORD") != 0)
+        rc = core_err_set(err, 400, "NotAuthorizedException", "Invalid session for the user.");
+    if (rc == CORE_OK)
+        rc = cog_password_hash(password, m->kdf_iterations, r.pw, sizeof r.pw, err);
+    if (rc == CORE_OK) {
+        snprintf(r.u.status, sizeof r.u.status, "CONFIRMED");
+        r.u.modified_ms = now_ms(m);
+        rc = user_save(m, pool, &r, err);
+    }
+    if (rc == CORE_OK)
+        rc = exec_sub(m, "DELETE FROM sessions WHERE pool_id = ?1 AND sub = ?2", pool, r.u.sub,
+                      NULL, err);
+    if (rc == CORE_OK) {
+        char origin[37], event[37];
+        core_http_uuid(origin);
+        core_http_uuid(event);
+        rc = issue(m, c, &r.u, now_ms(m) / 1000, origin, event, c->refresh_auth, out, err);
+    }
+    cog_user_release(&r.u);
     return end(m, rc);
 }

@@ -53,6 +53,7 @@
 #define COG_FAILURES_BEFORE_LOCK 5
 #define COG_LOCK_MAX_MS (15LL * 60 * 1000)
 #define COG_CODES_PER_HOUR 5
+#define COG_SESSION_MS (3LL * 60 * 1000) /* a challenge's Session (AuthSessionValidity 3) */
 
 typedef struct cog_pool {
     char *id;          /* us-east-1_AbCdEf123 */
@@ -105,6 +106,7 @@ typedef struct cog_delivery {
 
 typedef struct cog_tokens {
     char *id_token, *access_token, *refresh_token; /* refresh NULL on refresh auth */
+    char *session; /* a challenge's Session instead of tokens, or NULL */
     int64_t expires_in; /* seconds: the access token's lifetime */
 } cog_tokens;
 
@@ -169,11 +171,18 @@ int cog_confirm_sign_up(cog_model *m, const cog_client *c, const char *username,
                         const char *code, core_err *err);
 int cog_resend_code(cog_model *m, const cog_client *c, const char *username, cog_delivery *d,
                     core_err *err);
-/* USER_PASSWORD_AUTH. *challenge is set (to "NEW_PASSWORD_REQUIRED") instead
- * of tokens when the user must change a temporary password. */
+/* USER_PASSWORD_AUTH. *challenge is set (to "NEW_PASSWORD_REQUIRED") and
+ * out->session to the challenge's Session, instead of tokens, when the user
+ * must change a temporary password. */
 int cog_auth_password(cog_model *m, const cog_client *c, const char *username,
                       const char *password, cog_tokens *out, const char **challenge,
                       core_err *err);
+/* RespondToAuthChallenge NEW_PASSWORD_REQUIRED: the Session of the
+ * challenge (valid 3 minutes, once), USERNAME (may be NULL), NEW_PASSWORD
+ * against the policy; the user becomes CONFIRMED and gets tokens. */
+int cog_respond_new_password(cog_model *m, const cog_client *c, const char *session,
+                             const char *username, const char *password, cog_tokens *out,
+                             core_err *err);
 int cog_auth_refresh(cog_model *m, const cog_client *c, const char *refresh_token,
                      cog_tokens *out, core_err *err);
 /* The user an access token belongs to (NotAuthorizedException when it is

@@ -399,15 +399,13 @@ static int op_initiate_auth(cog_service *svc, const cJSON *in, cJSON *out, core_
         const char *challenge = NULL;
         rc = cog_auth_password(svc->model, c, username, password, &t, &challenge, err);
         if (rc == CORE_OK && challenge) {
-            /* RespondToAuthChallenge is not emulated; the shape is AWS's */
             cJSON_AddStringToObject(out, "ChallengeName", challenge);
-            char session[37];
-            core_http_uuid(session);
-            cJSON_AddStringToObject(out, "Session", session);
+            cJSON_AddStringToObject(out, "Session", t.session);
             cJSON *cp = cJSON_AddObjectToObject(out, "ChallengeParameters");
             cJSON_AddStringToObject(cp, "USER_ID_FOR_SRP", username);
             cJSON_AddStringToObject(cp, "requiredAttributes", "[]");
             cJSON_AddStringToObject(cp, "userAttributes", "{}");
+            cog_tokens_release(&t);
             return CORE_OK;
         }
     } else if (!strcmp(flow, "REFRESH_TOKEN_AUTH") || !strcmp(flow, "REFRESH_TOKEN")) {
@@ -430,6 +428,26 @@ static int op_initiate_auth(cog_service *svc, const cJSON *in, cJSON *out, core_
                             flow);
     }
     if (rc != CORE_OK)
+        return CORE_ERROR;
+    add_tokens(out, &t);
+    cog_tokens_release(&t);
+    return CORE_OK;
+}
+
+static int op_respond_to_auth_challenge(cog_service *svc, const cJSON *in, cJSON *out,
+                                        core_err *err)
+{
+    const cog_client *c = need_client(svc, in, err);
+    const char *name = c ? need(in, "ChallengeName", err) : NULL;
+    if (!name)
+        return CORE_ERROR;
+    if (strcmp(name, "NEW_PASSWORD_REQUIRED") != 0)
+        return core_err_set(err, 400, "InvalidParameterException",
+                            "%.64s is not emulated by shoplocal; NEW_PASSWORD_REQUIRED is", name);
+    const cJSON *resp = cJSON_GetObjectItemCaseSensitive(in, "ChallengeResponses");
+    cog_tokens t;
+    if (cog_respond_new_password(svc->model, c, jstr(in, "Session"), jstr(resp, "USERNAME"),
+                                 jstr(resp, "NEW_PASSWORD"), &t, err) != CORE_OK)
         return CORE_ERROR;
     add_tokens(out, &t);
     cog_tokens_release(&t);
@@ -743,6 +761,7 @@ static const struct {
     {"ConfirmSignUp", op_confirm_sign_up, 0},
     {"ResendConfirmationCode", op_resend_code, 0},
     {"InitiateAuth", op_initiate_auth, 0},
+    {"RespondToAuthChallenge", op_respond_to_auth_challenge, 0},
     {"GetUser", op_get_user, 0},
     {"GlobalSignOut", op_global_sign_out, 0},
     {"ChangePassword", op_change_password, 0},

@@ -458,6 +458,33 @@ class Cognito(unittest.TestCase):
         r = self.login(email, "Temp0rary1")
         self.assertEqual(r["ChallengeName"], "NEW_PASSWORD_REQUIRED")
         self.assertNotIn("AuthenticationResult", r)
+        session = r["Session"]
+
+        def respond(password, session=session):
+            return self.idp.respond_to_auth_challenge(
+                ClientId=self.client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=session,
+                ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": password})
+        with self.assertRaises(ClientError) as ctx:
+            respond("weakpass")
+        self.error(ctx, "InvalidPasswordException")
+        auth = respond("Chang3dPassword")["AuthenticationResult"]
+        self.assertEqual(self.verify(auth["IdToken"]).claims["email"], email)
+        with self.assertRaises(ClientError) as ctx:  # a session answers once
+            respond("Chang3dPassword2")
+        self.error(ctx, "NotAuthorizedException", "Invalid session for the user.")
+        self.assertIn("AuthenticationResult", self.login(email, "Chang3dPassword"))
+        # a session lives three minutes
+        other = self.email()
+        self.idp.admin_create_user(UserPoolId=self.pool, Username=other, TemporaryPassword="Temp0rary1",
+                                   MessageAction="SUPPRESS")
+        self.assertEqual(self.outbox(other), [])
+        late = self.login(other, "Temp0rary1")["Session"]
+        self.advance(3 * 60 * 1000)
+        with self.assertRaises(ClientError) as ctx:
+            self.idp.respond_to_auth_challenge(
+                ClientId=self.client_id, ChallengeName="NEW_PASSWORD_REQUIRED", Session=late,
+                ChallengeResponses={"USERNAME": other, "NEW_PASSWORD": "Chang3dPassword"})
+        self.error(ctx, "NotAuthorizedException", "Invalid session for the user, session is expired.")
         self.idp.admin_set_user_password(UserPoolId=self.pool, Username=email,
                                          Password="Perman3ntPw", Permanent=True)
         got = self.idp.admin_get_user(UserPoolId=self.pool, Username=email)
