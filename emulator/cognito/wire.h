@@ -10,7 +10,13 @@
 #include "core/emulator.h"
 #include "core/err.h"
 
+/* Open cognito.db, read the template's pools, route the protocol and the JWKS
+ * paths, hand kept keys to the HTTP API's authorizer and load <seed>/users.json.
+ * Runs after the apigateway service (services.c). On failure err says why
+ * (status 2 for a users.json it cannot load: a bad command line's exit code). */
 int cog_service_start(core_emulator *emu, void **state, core_err *err);
+
+/* Close the model and free the service; NULL is a no-op. */
 void cog_service_stop(void *state);
 
 #endif
