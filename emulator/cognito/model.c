@@ -1086,6 +1086,22 @@ static int issue(cog_model *m, const cog_client *c, const cog_user *u, int64_t a
                                   origin_jti, event_id);
     cJSON *acc = cog_claims_build(pool, c, u, groups, "access", now_s, auth_time,
                                   c->access_ttl_s, origin_jti, event_id);
+    /* groups with an IAM role: the ID token lists the roles, and the role of
+     * the group with the lowest precedence (groups come sorted that way) */
+    cJSON *roles = cJSON_CreateArray();
+    const cJSON *g;
+    cJSON_ArrayForEach(g, groups)
+    {
+        const cog_group *grp = cog_model_group(m, pool, g->valuestring);
+        if (grp && grp->role_arn)
+            cJSON_AddItemToArray(roles, cJSON_CreateString(grp->role_arn));
+    }
+    if (cJSON_GetArraySize(roles) > 0) {
+        cJSON_AddStringToObject(idc, "cognito:preferred_role", roles->child->valuestring);
+        cJSON_AddItemToObject(idc, "cognito:roles", roles);
+    } else {
+        cJSON_Delete(roles);
+    }
     out->id_token = cog_jwt_sign(pool->id_key, idc);
     out->access_token = cog_jwt_sign(pool->access_key, acc);
     out->expires_in = c->access_ttl_s;

@@ -116,7 +116,8 @@ static const char template_text[] =
     "    Properties: {GroupName: Admins, UserPoolId: !Ref Pool, Precedence: 1}\n"
     "  Staff:\n"
     "    Type: AWS::Cognito::UserPoolGroup\n"
-    "    Properties: {GroupName: Staff, UserPoolId: !Ref Pool, Precedence: 0}\n";
+    "    Properties: {GroupName: Staff, UserPoolId: !Ref Pool, Precedence: 0,\n"
+    "                 RoleArn: 'arn:aws:iam::000000000000:role/staff'}\n";
 
 /* ---- fixture ---------------------------------------------------------------- */
 
@@ -501,7 +502,7 @@ Test(cog_model, id_and_access_claim_sets)
     static const char *const id_names[] = {"sub", "cognito:groups", "email_verified", "iss",
                                            "cognito:username", "origin_jti", "aud", "event_id",
                                            "token_use", "auth_time", "exp", "iat", "jti",
-                                           "email"};
+                                           "email", "cognito:preferred_role", "cognito:roles"};
     static const char *const access_names[] = {"sub", "cognito:groups", "iss", "client_id",
                                                "origin_jti", "event_id", "token_use", "scope",
                                                "auth_time", "exp", "iat", "jti", "username"};
@@ -518,6 +519,10 @@ Test(cog_model, id_and_access_claim_sets)
     cr_assert_str_eq(cJSON_GetArrayItem(g, 0)->valuestring, "Staff");
     cr_assert_str_eq(cJSON_GetArrayItem(g, 1)->valuestring, "Admins");
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(json_a, "email_verified")));
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json_a, "cognito:preferred_role")),
+                     "arn:aws:iam::000000000000:role/staff");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(json_a, "cognito:roles")), 1);
+    cr_assert_null(cJSON_GetObjectItem(json_b, "cognito:roles")); /* ID tokens only */
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json_a, "aud")), client->id);
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json_b, "client_id")), client->id);
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(json_b, "scope")),
