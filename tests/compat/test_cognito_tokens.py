@@ -121,8 +121,18 @@ class CognitoTokens(unittest.TestCase):
     def get(self, path, token):
         return self.http(self.web, "GET", path, headers=[("Authorization", "Bearer " + token)])
 
+    def invocations(self):
+        """START lines in the function's log: how often Echo really ran."""
+        path = os.path.join(self.emu.data, "logs", "lambda", "shoplocal-echo.log")
+        if not os.path.exists(path):
+            return 0
+        with open(path) as f:
+            return sum(1 for line in f if line.startswith("START RequestId:"))
+
     def refused(self, token, path="/api/echo/x?marker=refused", status=401):
+        before = self.invocations()
         code, headers, body = self.get(path, token)
+        self.assertEqual(self.invocations(), before, "the function ran")
         self.assertEqual(code, status, body)
         self.assertNotIn(b"marker", body)
         if status == 401:
@@ -134,8 +144,10 @@ class CognitoTokens(unittest.TestCase):
     # ---- what passes -----------------------------------------------------------
     def test_id_token_reaches_the_function_with_cognito_claims_as_strings(self):
         t = self.tokens()
+        before = self.invocations()
         status, _, body = self.get("/api/echo/x", t["IdToken"])
         self.assertEqual(status, 200, body)
+        self.assertEqual(self.invocations(), before + 1)  # the log does count invocations
         claims = json.loads(body)["event"]["requestContext"]["authorizer"]["jwt"]["claims"]
         _, raw, _ = parts(t["IdToken"])
         self.assertEqual(claims["cognito:groups"], "[Admins]")
@@ -236,8 +248,10 @@ class CognitoTokens(unittest.TestCase):
         # ID tokens carry no scope. API Gateway answers 403 insufficient_scope here
         # (not 401): the token is valid, the route wants more. Either way the
         # function is never called.
+        before = self.invocations()
         code, headers, body = self.get("/api/orders?marker=scoped", self.tokens()["IdToken"])
         self.assertEqual(code, 403, body)
+        self.assertEqual(self.invocations(), before)
         self.assertNotIn(b"marker", body)
         self.assertEqual(json.loads(body), {"message": "Forbidden"})
         self.assertEqual(headers["www-authenticate"],
@@ -258,7 +272,9 @@ class CognitoTokens(unittest.TestCase):
 
     def test_a_100_kb_token(self):
         token = self.forge(self.tokens()["IdToken"], padding="x" * 100 * 1024)
+        before = self.invocations()
         code, _, body = self.get("/api/echo/x?marker=huge", token)
+        self.assertEqual(self.invocations(), before)
         # 100 KB of header is past the listener's 16 KiB of header memory: the
         # request is refused before any route or authorizer sees it.
         self.assertEqual(code, 431, body)
