@@ -28,6 +28,7 @@ typedef struct core_config {
     char region[64];
     char stack_name[128];
     int fresh;
+    int auto_confirm; /* Cognito: SignUp confirms the user at once */
     int web_port;    /* 0 = any free port (the real one is printed and in health) */
     int aws_port;
     int stripe_port;

@@ -8,6 +8,8 @@
  *   GET  /_shoplocal/faults        the fault rules and how often each fired
  *   POST /_shoplocal/faults        add a rule (see fault.h); answers its id
  *   DELETE /_shoplocal/faults      remove every rule
+ *   GET  /_shoplocal/outbox[?to=]  messages services "sent" (see outbox.h)
+ *   DELETE /_shoplocal/outbox      remove every message
  * and whatever paths services add with core_emulator_add_admin (the HTTP API
  * adds PUT /_shoplocal/jwks).
  */
@@ -18,13 +20,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/codec.h"
 #include "core/fault.h"
 #include "core/http.h"
 #include "core/log.h"
+#include "core/outbox.h"
 #include "core/services.h"
 
 #define MAX_SERVICES 16
 #define MAX_ADMIN_HOOKS 8
+#define MAX_NOTES 16
 
 typedef struct admin_hook {
     const char *path; /* borrowed: a literal of the service */
@@ -36,6 +41,9 @@ struct core_emulator {
     core_config cfg;
     core_clock *clock;
     core_store *core_db;
+    core_outbox *outbox;
+    char *notes[MAX_NOTES]; /* extra banner lines from services */
+    size_t n_notes;
     core_template *tpl;
     core_router *router;
     core_faults *faults;
@@ -127,6 +135,32 @@ static void admin_handle(void *ctx, const core_http_request *req, core_http_resp
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "id", id);
             admin_json(resp, 201, o);
+            return;
+        }
+    }
+    if (!strcmp(req->path, "/_shoplocal/outbox")) {
+        if (is_get) {
+            char *to = core_query_param(req->raw_query, "to");
+            cJSON *list = core_outbox_list(emu->outbox, to);
+            free(to);
+            if (!list) {
+                core_http_response_aws_error(resp, req, 500, "InternalFailure",
+                                             "the outbox could not be read");
+                return;
+            }
+            admin_json(resp, 200, list);
+            return;
+        }
+        if (!strcmp(req->method, "DELETE")) {
+            long n = core_outbox_clear(emu->outbox);
+            if (n < 0) {
+                core_http_response_aws_error(resp, req, 500, "InternalFailure",
+                                             "the outbox could not be cleared");
+                return;
+            }
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "deleted", (double)n);
+            admin_json(resp, 200, o);
             return;
         }
     }
@@ -265,6 +299,8 @@ int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *e
         goto fail;
     if (record_start(emu, err) != CORE_OK)
         goto fail;
+    if (core_outbox_open(cfg->data_dir, &emu->outbox, err) != CORE_OK)
+        goto fail;
 
     core_template_opts topts = {
         .region = cfg->region,
@@ -354,6 +390,9 @@ void core_emulator_stop(core_emulator *emu, int drain_ms)
     core_faults_free(emu->faults);
     core_router_free(emu->router);
     core_template_free(emu->tpl);
+    core_outbox_close(emu->outbox);
+    for (size_t i = 0; i < emu->n_notes; i++)
+        free(emu->notes[i]);
     core_store_close(emu->core_db);
     core_clock_free(emu->clock);
     free(emu);
@@ -426,6 +465,26 @@ core_clock *core_emulator_clock(core_emulator *emu) { return emu->clock; }
 const core_template *core_emulator_template(core_emulator *emu) { return emu->tpl; }
 core_router *core_emulator_router(core_emulator *emu) { return emu->router; }
 core_faults *core_emulator_faults(core_emulator *emu) { return emu->faults; }
+core_outbox *core_emulator_outbox(core_emulator *emu) { return emu->outbox; }
+
+int core_emulator_add_note(core_emulator *emu, const char *label, const char *text)
+{
+    if (emu->n_notes == MAX_NOTES)
+        return CORE_ERROR;
+    size_t n = strlen(label) + strlen(text) + 8;
+    char *line = malloc(n);
+    if (!line)
+        return CORE_ERROR;
+    snprintf(line, n, "%-7s %s", label, text);
+    emu->notes[emu->n_notes++] = line;
+    return CORE_OK;
+}
+
+size_t core_emulator_note_count(const core_emulator *emu) { return emu->n_notes; }
+const char *core_emulator_note_at(const core_emulator *emu, size_t i)
+{
+    return i < emu->n_notes ? emu->notes[i] : NULL;
+}
 
 void core_emulator_set_api(core_emulator *emu, core_http_handler handler, void *ctx)
 {

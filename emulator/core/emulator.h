@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/fault.h"
+#include "core/outbox.h"
 #include "core/router.h"
 #include "core/store.h"
 #include "core/template.h"
@@ -39,6 +40,17 @@ core_clock *core_emulator_clock(core_emulator *emu);
 const core_template *core_emulator_template(core_emulator *emu);
 core_router *core_emulator_router(core_emulator *emu);
 core_faults *core_emulator_faults(core_emulator *emu);
+core_outbox *core_emulator_outbox(core_emulator *emu);
+
+/* Add a line to the ready banner, printed after the listeners as
+ * "  <label>   <text>" (e.g. "login", "admin@shoplocal.dev / ..."), so a service
+ * can tell the developer something at start-up without main.c knowing of it.
+ * Both strings are copied. CORE_ERROR when the table (16 lines) is full or on
+ * allocation failure. */
+int core_emulator_add_note(core_emulator *emu, const char *label, const char *text);
+size_t core_emulator_note_count(const core_emulator *emu);
+/* The i-th note line, formatted (borrowed), or NULL. */
+const char *core_emulator_note_at(const core_emulator *emu, size_t i);
 
 /* Route the web listener's /api and /api/... to handler (the HTTP API), with the
  * path made relative ("/api/orders" -> "/orders"). */

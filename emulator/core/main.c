@@ -69,10 +69,14 @@ static int serve(int argc, char **argv)
            "  web     %s\n"
            "  aws     %s\n"
            "  stripe  %s\n"
-           "  health  %s/_shoplocal/health\n"
-           "  data    %s\n",
+           "  health  %s/_shoplocal/health\n",
            SHOPLOCAL_VERSION, ready_ms, core_emulator_url(emu, "web"), aws,
-           core_emulator_url(emu, "stripe"), aws, cfg.data_dir);
+           core_emulator_url(emu, "stripe"), aws);
+    /* Services' lines (the demo logins) come before "data", the line that
+     * tells a waiting test harness the banner is complete. */
+    for (size_t i = 0; i < core_emulator_note_count(emu); i++)
+        printf("  %s\n", core_emulator_note_at(emu, i));
+    printf("  data    %s\n", cfg.data_dir);
     fflush(stdout);
 
     int sig = 0;
