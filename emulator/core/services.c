@@ -6,10 +6,12 @@
 #include "apigateway/service.h"
 #include "dynamodb/wire.h"
 #include "lambda/lambda.h"
+#include "stepfunctions/wire.h"
 
 const core_service_def core_services[] = {
     {"dynamodb", ddb_service_start, ddb_service_stop},
     {"lambda", lam_service_start, lam_service_stop},
+    {"stepfunctions", sfn_service_start, sfn_service_stop},
     {"apigateway", apigw_service_start, apigw_service_stop},
 };
 
