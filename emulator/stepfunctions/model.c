@@ -368,7 +368,7 @@ int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *r, const char *start
     bind_text(st, 12, r->input);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    if (step == SQLITE_CONSTRAINT) {
+    if ((step & 0xff) == SQLITE_CONSTRAINT) {
         core_err_set(err, 400, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", r->arn);
         goto rollback;
     }
