@@ -1254,7 +1254,7 @@ Test(sfn_run, model_executions_are_unique_by_name_and_list_newest_first_by_statu
     char arn[300];
     sfn_exec_arn("us-east-1", "m", "x2", 0, arn, sizeof arn);
     sfn_exec_row dup = {.arn = arn, .machine_arn = "a", .machine_name = "m", .name = "x2",
-                        .input = "{}", .definition = def, .role_arn = "r", .type = "STANDARD"};
+                        .input = "{}", .definition = (char *)def, .role_arn = "r", .type = "STANDARD"};
     cr_assert_eq(sfn_model_exec_create(model, &dup, "P", NULL, &err), CORE_ERROR);
     cr_assert_str_eq(err.type, "ExecutionAlreadyExists");
     sfn_exec_row *list;
