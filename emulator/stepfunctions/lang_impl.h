@@ -78,6 +78,20 @@ int sfn_intrinsic_eval_field(const char *call, const cJSON *input, const cJSON *
  * item is NULL or printing fails for lack of memory. Caller frees. */
 char *sfn_json_text(const cJSON *item);
 
+/* Choice rules nest (And/Or/Not) at most this deep. */
+#define SFN_CHOICE_MAX_DEPTH 64
+
+/* Parse an RFC 3339 timestamp as AWS accepts it ("2016-03-14T01:59:00Z",
+ * "...T01:59:00.123+02:00": upper-case T and Z, seconds required, fraction
+ * optional): 1 with the instant in *seconds since the epoch and *nanos, or 0. */
+int sfn_timestamp_parse(const char *s, long long *seconds, long *nanos);
+
+/* Check the shape of a Choice rule for definition validation: top_level rules
+ * need Next, nested ones (under And/Or/Not) must not have it; exactly one
+ * operator with an operand of its type, or one combinator. 0, or -1 with a
+ * message in why. */
+int sfn_choice_rule_check(const cJSON *rule, int top_level, char *why, size_t size);
+
 /* The shortest text that reads back as v exactly: integers without a
  * fraction ("9007199254740991", where cJSON would print 9.00719925474099e+15),
  * others with up to 17 significant digits. buf holds at least 32 bytes. */
