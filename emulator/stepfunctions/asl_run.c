@@ -92,6 +92,7 @@ struct exec_ctx {
     atomic_int cancelled; /* aborted, or the runtime is stopping */
     int64_t next_id;
     int64_t top_offset;   /* persisted offset: the top-level branch's */
+    int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
     pending_event *pending;
     size_t n_pending, cap_pending;
     cJSON *mock_counts;   /* state name -> invocations so far */
@@ -111,7 +112,7 @@ typedef struct branch {
     int map_index;
 } branch;
 
-enum { RUN_OK = 0, RUN_FAIL = 1, RUN_CANCEL = 2 };
+enum { RUN_OK = 0, RUN_FAIL = 1, RUN_CANCEL = 2, RUN_TIMEOUT = 3 };
 
 /* ---- time and cancellation -------------------------------------------------- */
 
@@ -622,12 +623,21 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
         }
         cJSON_Delete(v);
     }
+    if (rc == CORE_OK && b->top && b->ex->deadline_ms &&
+        branch_now(b) + delay > b->ex->deadline_ms)
+        delay = b->ex->deadline_ms - branch_now(b); /* the execution times out meanwhile */
     if (rc == CORE_OK) {
         checkpoint(b, name, input, NULL, 0);
         if (branch_sleep(b, delay) != 0) {
             cJSON_Delete(effective);
             cJSON_Delete(ctx);
             return RUN_CANCEL;
+        }
+        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
+            cJSON_Delete(effective);
+            cJSON_Delete(ctx);
+            core_err_set(err, 400, "States.Timeout", "The execution timed out");
+            return RUN_TIMEOUT;
         }
         rc = output_path(state, effective, ctx, out, err);
     }
@@ -1218,6 +1228,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
+        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
+            cJSON_Delete(input);
+            core_err_set(err, 400, "States.Timeout", "The execution timed out");
+            return RUN_TIMEOUT;
+        }
         const cJSON *state = field(states, name);
         const char *type = str_field(state, "Type");
         if (!state || !type) {
@@ -1340,6 +1355,14 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
         emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
         u.output = out_text;
+    } else if (rc == RUN_TIMEOUT) {
+        cJSON *d = details_obj(root, "executionTimedOutEventDetails");
+        cJSON_AddStringToObject(d, "error", err->type);
+        cJSON_AddStringToObject(d, "cause", err->message);
+        emit(b, "ExecutionTimedOut", root);
+        u.status = "TIMED_OUT";
+        u.error = err->type;
+        u.cause = err->message;
     } else {
         cJSON *d = details_obj(root, "executionFailedEventDetails");
         cJSON_AddStringToObject(d, "error", err->type);
@@ -1375,13 +1398,17 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     ex->top_offset = ex->row.offset_ms;
     ex->mock_counts = cJSON_CreateObject();
     ex->definition = cJSON_Parse(ex->row.definition);
+    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
+    if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
+        ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
     cJSON *exec_input = cJSON_Parse(ex->row.input);
     ex->ctx_base = context_base(&ex->row, exec_input);
     cJSON_Delete(exec_input);
     active_add(rt, ex);
 
+    /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
     branch top = {.ex = ex, .top = 1, .offset_ms = ex->row.offset_ms,
-                  .prev_id = ex->row.last_event_id};
+                  .prev_id = ex->row.last_event_id > 1 ? ex->row.last_event_id : 0};
     cJSON *input = cJSON_Parse(ex->row.pos_input ? ex->row.pos_input : "{}");
     cJSON *output = NULL;
     core_err run_err;

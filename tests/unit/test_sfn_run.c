@@ -229,7 +229,7 @@ Test(sfn_run, pass_chain_succeeds_with_aws_event_types_ids_and_previous_ids)
     for (int i = 0; i < cJSON_GetArraySize(r.events); i++) {
         cr_assert_eq(cJSON_GetObjectItemCaseSensitive(event(&r, i), "id")->valueint, i + 1);
         cr_assert_eq(cJSON_GetObjectItemCaseSensitive(event(&r, i), "previousEventId")->valueint,
-                     i);
+                     i == 1 ? 0 : i, "event %d", i);
     }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(event(&r, 1), "stateEnteredEventDetails");
     cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "name")->valuestring, "A");
@@ -610,6 +610,19 @@ Test(sfn_run, succeed_state_ends_with_its_filtered_input)
     assert_output(&r, "[1, 2]");
     cr_assert_str_eq(r.types, "ExecutionStarted,SucceedStateEntered,SucceedStateExited,"
                               "ExecutionSucceeded");
+    release(&r);
+}
+
+Test(sfn_run, machine_timeout_seconds_times_the_execution_out)
+{
+    run r;
+    execute("{\"TimeoutSeconds\": 10, \"StartAt\": \"W\", \"States\": {"
+            "\"W\": {\"Type\": \"Wait\", \"Seconds\": 60, \"Next\": \"P\"},"
+            "\"P\": {\"Type\": \"Pass\", \"End\": true}}}", "{}", &r);
+    cr_assert_str_eq(r.row.status, "TIMED_OUT");
+    cr_assert_str_eq(r.row.error, "States.Timeout");
+    cr_assert_str_eq(r.types, "ExecutionStarted,WaitStateEntered,ExecutionTimedOut");
+    cr_assert_eq(r.row.stop_ms - T0, 10000);
     release(&r);
 }
 
