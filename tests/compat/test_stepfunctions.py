@@ -211,6 +211,36 @@ class Api(unittest.TestCase):
         arn, d = self.run_to_end(sm, '{"v": 1}')
         self.assertEqual(json.loads(d["output"])["event"], {"v": 1})
 
+    def test_dynamodb_tasks_reach_the_emulators_table(self):
+        ddb = self.emu.client("dynamodb")
+        ddb.create_table(TableName="sfn-items", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        sm = self.create("ddb", json.dumps({"StartAt": "Put", "States": {
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                    "Parameters": {"TableName": "sfn-items",
+                                   "Item": {"pk": {"S.$": "$.id"}, "n": {"N": "1"}}},
+                    "ResultPath": None, "Next": "Get"},
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                    "Parameters": {"TableName": "sfn-items", "Key": {"pk": {"S.$": "$.id"}}},
+                    "ResultSelector": {"n.$": "$.Item.n.N"}, "ResultPath": "$.got",
+                    "Next": "PutAgain"},
+            "PutAgain": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                         "Parameters": {"TableName": "sfn-items", "Item": {"pk": {"S.$": "$.id"}},
+                                        "ConditionExpression": "attribute_not_exists(pk)"},
+                         "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                                    "ResultPath": "$.conflict", "Next": "Done"}],
+                         "End": True},
+            "Done": {"Type": "Succeed"}}}))
+        arn, d = self.run_to_end(sm, '{"id": "k1"}')
+        self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+        out = json.loads(d["output"])
+        self.assertEqual(out["got"], {"n": "1"})
+        self.assertEqual(out["conflict"]["Error"], "DynamoDB.ConditionalCheckFailedException")
+        self.assertIn("The conditional request failed", out["conflict"]["Cause"])
+        self.assertEqual(ddb.get_item(TableName="sfn-items", Key={"pk": {"S": "k1"}})["Item"]["n"],
+                         {"N": "1"})
+
     def test_start_sync_execution_is_for_express_machines(self):
         express = self.create("fast", type="EXPRESS")
         # StartSyncExecution has the host prefix "sync-"; against a local endpoint it is off.
