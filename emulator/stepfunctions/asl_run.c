@@ -41,7 +41,9 @@
  * every RUNNING execution and it continues from its position: finished steps
  * are never redone; a task that was running when the process died runs again
  * (at-least-once for that one step, as on AWS). A Parallel or Map state at top
- * level is one step: it reruns whole.
+ * level is one step: it reruns whole. EXPRESS executions are at-most-once on
+ * AWS and keep no resumable state: their history is written in one transaction
+ * when they end, and one cut short by a crash is aborted on restart, not rerun.
  */
 #include <math.h>
 #include <pthread.h>
@@ -93,6 +95,7 @@ struct exec_ctx {
     int64_t next_id;
     int64_t top_offset;   /* persisted offset: the top-level branch's */
     int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
+    int express;          /* EXPRESS: history written once, at the end; never resumed */
     pending_event *pending;
     size_t n_pending, cap_pending;
     cJSON *mock_counts;   /* state name -> invocations so far */
@@ -211,6 +214,11 @@ static int flush(branch *b, sfn_exec_update *u)
     if (b->top)
         ex->top_offset = b->offset_ms;
     u->offset_ms = ex->top_offset;
+    if (ex->express && !u->status) {
+        /* Express executions are at-most-once on AWS: no positions, one write at the end. */
+        pthread_mutex_unlock(&ex->lock);
+        return ex->write_failed ? CORE_ERROR : CORE_OK;
+    }
     sfn_event *evs = calloc(ex->n_pending + 1, sizeof *evs);
     for (size_t i = 0; evs && i < ex->n_pending; i++) {
         evs[i] = ex->pending[i].ev;
@@ -1397,6 +1405,7 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     ex->next_id = ex->row.last_event_id + 1;
     ex->top_offset = ex->row.offset_ms;
     ex->mock_counts = cJSON_CreateObject();
+    ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
     ex->definition = cJSON_Parse(ex->row.definition);
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
     if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
@@ -1541,8 +1550,16 @@ int sfn_runtime_resume_all(sfn_runtime *rt, core_err *err)
         return CORE_ERROR;
     int queued = 0;
     for (size_t i = 0; i < n; i++) {
-        if (arns[i] && sfn_runtime_submit(rt, arns[i], err) == CORE_OK)
+        if (arns[i] && strstr(arns[i], ":express:")) {
+            /* At-most-once: an Express execution cut short is not run again. */
+            core_err e2;
+            sfn_model_exec_abort(rt->opts.model, arns[i], "States.Runtime",
+                                 "The emulator stopped while this Express execution ran; Express "
+                                 "executions are at-most-once and are not resumed",
+                                 core_clock_now_ms(rt->opts.clock), &e2);
+        } else if (arns[i] && sfn_runtime_submit(rt, arns[i], err) == CORE_OK) {
             queued++;
+        }
         free(arns[i]);
     }
     free(arns);

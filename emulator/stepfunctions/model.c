@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "core/store.h"
 #include "stepfunctions/sfn_impl.h"
 
@@ -34,13 +36,14 @@ static const char *const migrations[] = {
     "  seq INTEGER PRIMARY KEY AUTOINCREMENT, arn TEXT NOT NULL UNIQUE,"
     "  machine_arn TEXT NOT NULL, machine_name TEXT NOT NULL, name TEXT NOT NULL,"
     "  status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,"
-    "  definition TEXT NOT NULL, role_arn TEXT NOT NULL, type TEXT NOT NULL, test_case TEXT,"
+    "  def_hash TEXT NOT NULL, role_arn TEXT NOT NULL, type TEXT NOT NULL, test_case TEXT,"
     "  start_ms INTEGER NOT NULL, stop_ms INTEGER,"
     "  pos_state TEXT, pos_input TEXT, pos_entered INTEGER NOT NULL DEFAULT 0,"
     "  pos_retries TEXT, offset_ms INTEGER NOT NULL DEFAULT 0,"
     "  last_event_id INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX executions_by_machine ON executions(machine_arn, seq);"
     "CREATE INDEX executions_running ON executions(status, seq);"
+    "CREATE TABLE definitions (hash TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE events ("
     "  exec_arn TEXT NOT NULL, id INTEGER NOT NULL, prev_id INTEGER NOT NULL,"
     "  ts_ms INTEGER NOT NULL, type TEXT NOT NULL, details TEXT,"
@@ -292,7 +295,8 @@ int sfn_model_machine_list(sfn_model *m, const char *after, int limit, sfn_machi
 /* ---- executions -------------------------------------------------------------- */
 
 #define EXEC_COLS                                                                          \
-    "arn, machine_arn, machine_name, name, status, input, output, error, cause, definition, " \
+    "arn, machine_arn, machine_name, name, status, input, output, error, cause, "            \
+    "(SELECT text FROM definitions WHERE hash = def_hash), "                                 \
     "role_arn, type, test_case, start_ms, stop_ms, pos_state, pos_input, pos_entered, "      \
     "pos_retries, offset_ms, last_event_id"
 
@@ -319,6 +323,16 @@ static void exec_from_row(sqlite3_stmt *st, sfn_exec_row *r)
     r->pos_retries = col_text(st, 18);
     r->offset_ms = sqlite3_column_int64(st, 19);
     r->last_event_id = sqlite3_column_int64(st, 20);
+}
+
+/* Executions keep the definition they started with; many share one, stored once
+ * under its SHA-256. */
+static void definition_hash(const char *text, char out[2 * SHA256_DIGEST_LENGTH + 1])
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)text, strlen(text), d);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 static int insert_event(sfn_model *m, const char *arn, const sfn_event *e, core_err *err)
@@ -348,7 +362,7 @@ int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *r, const char *start
         goto out;
     sqlite3_stmt *st = core_store_stmt(
         m->store,
-        "INSERT INTO executions(arn, machine_arn, machine_name, name, status, input, definition, "
+        "INSERT INTO executions(arn, machine_arn, machine_name, name, status, input, def_hash, "
         "role_arn, type, test_case, start_ms, pos_state, pos_input, pos_entered, pos_retries, "
         "offset_ms, last_event_id) VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, 0, "
         "NULL, 0, 1)", err);
@@ -359,7 +373,9 @@ int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *r, const char *start
     bind_text(st, 3, r->machine_name);
     bind_text(st, 4, r->name);
     bind_text(st, 5, r->input);
-    bind_text(st, 6, r->definition);
+    char hash[2 * SHA256_DIGEST_LENGTH + 1];
+    definition_hash(r->definition, hash);
+    bind_text(st, 6, hash);
     bind_text(st, 7, r->role_arn);
     bind_text(st, 8, r->type);
     bind_text(st, 9, r->test_case);
@@ -372,6 +388,18 @@ int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *r, const char *start
         core_err_set(err, 400, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", r->arn);
         goto rollback;
     }
+    if (step != SQLITE_DONE) {
+        db_error(m, err);
+        goto rollback;
+    }
+    st = core_store_stmt(m->store, "INSERT OR IGNORE INTO definitions(hash, text) VALUES (?, ?)",
+                         err);
+    if (!st)
+        goto rollback;
+    bind_text(st, 1, hash);
+    bind_text(st, 2, r->definition);
+    step = sqlite3_step(st);
+    sqlite3_reset(st);
     if (step != SQLITE_DONE) {
         db_error(m, err);
         goto rollback;
