@@ -543,18 +543,20 @@ static int op_stop_execution(sfn_service *svc, const cJSON *req, cJSON **out, co
 
 static int op_list_executions(sfn_service *svc, const cJSON *req, cJSON **out, core_err *err)
 {
+    int limit;
+    if (max_results(req, 100, err, &limit) != CORE_OK)
+        return CORE_ERROR;
     sfn_machine sm;
     if (get_machine(svc, req, &sm, err) != CORE_OK)
         return CORE_ERROR;
-    int limit;
     const char *status = req_str(req, "statusFilter");
     static const char *const statuses[] = {"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT",
                                            "ABORTED", "PENDING_REDRIVE"};
     int ok = !status;
     for (size_t i = 0; status && i < sizeof statuses / sizeof *statuses; i++)
         ok |= !strcmp(status, statuses[i]);
-    int rc = max_results(req, 100, err, &limit);
-    if (rc == CORE_OK && !ok)
+    int rc = CORE_OK;
+    if (!ok)
         rc = core_err_set(err, 400, "ValidationException",
                           "1 validation error detected: Value '%.40s' at 'statusFilter' failed "
                           "to satisfy constraint: Member must satisfy enum value set: [RUNNING, "
@@ -598,14 +600,14 @@ static int op_list_executions(sfn_service *svc, const cJSON *req, cJSON **out, c
 
 static int op_get_history(sfn_service *svc, const cJSON *req, cJSON **out, core_err *err)
 {
+    int limit;
+    if (max_results(req, 100, err, &limit) != CORE_OK)
+        return CORE_ERROR;
     sfn_exec_row r;
     if (get_execution(svc, req, &r, err) != CORE_OK)
         return CORE_ERROR;
-    int limit;
     cJSON *events = NULL;
-    int rc = max_results(req, 100, err, &limit);
-    if (rc == CORE_OK)
-        rc = sfn_model_events(svc->model, r.arn, &events, err);
+    int rc = sfn_model_events(svc->model, r.arn, &events, err);
     int reverse = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "reverseOrder"));
     const cJSON *incl = cJSON_GetObjectItemCaseSensitive(req, "includeExecutionData");
     int include_data = !cJSON_IsFalse(incl);

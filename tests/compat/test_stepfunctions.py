@@ -241,6 +241,60 @@ class Api(unittest.TestCase):
         self.assertEqual(ddb.get_item(TableName="sfn-items", Key={"pk": {"S": "k1"}})["Item"]["n"],
                          {"N": "1"})
 
+    def raw(self, target, body, content_type="application/x-amz-json-1.0"):
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(self.emu.aws + "/", body if isinstance(body, bytes) else body.encode(),
+                                     {"Content-Type": content_type,
+                                      "X-Amz-Target": "AWSStepFunctions." + target})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def test_malformed_and_hostile_requests_get_aws_errors(self):
+        cases = [
+            ("ListStateMachines", b"not json", 400, "SerializationException"),
+            ("ListStateMachines", b"[1, 2]", 400, "SerializationException"),
+            ("ListStateMachines", b"\x00\xff\xfe", 400, "SerializationException"),
+            ("NoSuchOperation", b"{}", 400, "UnknownOperationException"),
+            ("CreateStateMachine", b"{}", 400, "ValidationException"),
+            ("CreateStateMachine", json.dumps({"name": "x" * 81, "definition": PASS,
+                                               "roleArn": ROLE}), 400, "InvalidName"),
+            ("CreateStateMachine", json.dumps({"name": "ok", "definition": PASS,
+                                               "roleArn": "role"}), 400, "InvalidArn"),
+            ("CreateStateMachine", json.dumps({"name": "ok", "definition": PASS, "roleArn": ROLE,
+                                               "type": "BOGUS"}), 400, "ValidationException"),
+            ("CreateStateMachine", json.dumps({"name": "deep", "roleArn": ROLE,
+                                               "definition": "[" * 100000 + "]" * 100000}),
+             400, "InvalidDefinition"),
+            ("CreateStateMachine", json.dumps({"name": "huge", "roleArn": ROLE,
+                                               "definition": " " * (1024 * 1024 + 1)}),
+             400, "ValidationException"),
+            ("DescribeExecution", json.dumps({"executionArn": "arn:aws:states:us-east-1:0:"
+                                              "stateMachine:x"}), 400, "InvalidArn"),
+            ("GetExecutionHistory", json.dumps({"executionArn": "arn:aws:states:us-east-1:0:"
+                                                "execution:x:y", "maxResults": 5000}),
+             400, "ValidationException"),
+            ("ListStateMachines", json.dumps({"maxResults": -1}), 400, "ValidationException"),
+            ("StartExecution", json.dumps({"stateMachineArn": "arn:aws:states:us-east-1:"
+                                           "000000000000:stateMachine:" + "n" * 5000}),
+             400, "InvalidArn"),
+        ]
+        for target, body, status, error in cases:
+            got_status, got = self.raw(target, body)
+            self.assertEqual((got_status, got.get("__type")), (status, error), (target, body[:80]))
+        sm = self.create("tokens")
+        self.run_to_end(sm)
+        st, got = self.raw("ListExecutions", json.dumps({"stateMachineArn": sm, "nextToken": "garbage"}))
+        self.assertEqual((st, got["__type"]), (400, "InvalidToken"))
+        arn = self.sfn.list_executions(stateMachineArn=sm)["executions"][0]["executionArn"]
+        st, got = self.raw("GetExecutionHistory", json.dumps({"executionArn": arn, "nextToken": "-3"}))
+        self.assertEqual((st, got["__type"]), (400, "InvalidToken"))
+        st, got = self.raw("StartExecution", json.dumps({"stateMachineArn": sm, "name": "a/b"}))
+        self.assertEqual((st, got["__type"]), (400, "InvalidName"))
+
     def test_start_sync_execution_is_for_express_machines(self):
         express = self.create("fast", type="EXPRESS")
         # StartSyncExecution has the host prefix "sync-"; against a local endpoint it is off.
