@@ -448,7 +448,7 @@ static int check(const cJSON *rule, int depth, int top, char *why, size_t size)
     const cJSON *not_ = cJSON_GetObjectItemCaseSensitive(rule, "Not");
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(rule, "Next");
     if (top && !next) {
-        snprintf(why, size, "Missing required field 'Next'");
+        snprintf(why, size, "These fields are required: [Next]");
         return -1;
     }
     if (!top && next) {
@@ -459,7 +459,7 @@ static int check(const cJSON *rule, int depth, int top, char *why, size_t size)
         const char *k = c->string ? c->string : "";
         if (strcmp(k, "Next") && strcmp(k, "Comment") && strcmp(k, "Variable") && strcmp(k, "And")
             && strcmp(k, "Or") && strcmp(k, "Not") && !find_op(k) && strcmp(k, "Assign")) {
-            snprintf(why, size, "Field '%s' is not supported in a Choice rule", k);
+            snprintf(why, size, "Field '%s' is not supported", k);
             return -1;
         }
     }
@@ -485,7 +485,7 @@ static int check(const cJSON *rule, int depth, int top, char *why, size_t size)
         return -1;
     const cJSON *var = cJSON_GetObjectItemCaseSensitive(rule, "Variable");
     if (!var) {
-        snprintf(why, size, "Missing required field 'Variable'");
+        snprintf(why, size, "These fields are required: [Variable]");
         return -1;
     }
     if (!cJSON_IsString(var) || !sfn_path_is_valid(var->valuestring)) {

@@ -6,8 +6,10 @@
  * Grammar (AWS's "Intrinsic functions" page):
  *   call     := NAME '(' [arg {',' arg}] ')'        NAME is States.<Function>
  *   arg      := 'string' | number | true | false | null | path | call
- * A string literal is single-quoted; '\' escapes the next character ("\'",
- * "\\", and in a Format template "\{" / "\}" for literal braces). A path is a
+ * A string literal is single-quoted; a backslash escapes one of the four
+ * characters ' { } and backslash ("\'", "\\", and in a Format template "\{" /
+ * "\}" for literal braces); any other
+ * backslash makes the call invalid, as AWS refuses 'a\nb' at validation. A path is a
  * JSONPath ("$.a", "$$.Execution.Id", "$.items[*].id") read up to the ',' or
  * ')' that ends the argument. Calls nest at most SFN_INTRINSIC_MAX_DEPTH deep,
  * as AWS documents ("up to 10 intrinsic functions within a field").
@@ -118,8 +120,15 @@ static int ilex_string(ilexer *lx)
         return -1;
     }
     while (lx->pos < lx->len && lx->src[lx->pos] != '\'') {
-        if (lx->src[lx->pos] == '\\' && lx->pos + 1 < lx->len)
+        if (lx->src[lx->pos] == '\\') {
+            /* AWS accepts these four escapes only ("'a\\nb'" is an invalid call). */
+            if (lx->pos + 1 >= lx->len || !strchr("'{}\\", lx->src[lx->pos + 1])) {
+                free(text);
+                lx->reason = "invalid escape sequence in a string literal";
+                return -1;
+            }
             lx->pos++;
+        }
         text[n++] = lx->src[lx->pos++];
     }
     if (lx->pos >= lx->len) {

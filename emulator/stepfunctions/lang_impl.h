@@ -78,6 +78,10 @@ int sfn_intrinsic_eval_field(const char *call, const cJSON *input, const cJSON *
  * item is NULL or printing fails for lack of memory. Caller frees. */
 char *sfn_json_text(const cJSON *item);
 
+/* Definitions nest (a Parallel branch or a Map processor holding another) at
+ * most this deep. */
+#define SFN_DEFINITION_MAX_DEPTH 32
+
 /* Choice rules nest (And/Or/Not) at most this deep. */
 #define SFN_CHOICE_MAX_DEPTH 64
 

@@ -82,7 +82,7 @@ Test(sfn_intrinsic_grammar, reads_literals_paths_and_nested_calls)
         {"{}", "States.Array()", "[]", NULL},
         {"{}", "States.Array('a', 1, -2.5, 1e3, true, false, null)", "[\"a\",1,-2.5,1000,true,false,null]", NULL},
         {"{}", "States.Array( 'spaced' ,\t2 )", "[\"spaced\",2]", NULL},
-        {"{}", "States.Array('it\\'s', 'back\\\\slash', 'x\\y')", "[\"it's\",\"back\\\\slash\",\"xy\"]", NULL},
+        {"{}", "States.Array('it\\'s', 'back\\\\slash', '\\{\\}')", "[\"it's\",\"back\\\\slash\",\"{}\"]", NULL},
         {"{}", "States.Array('a,b)', '(')", "[\"a,b)\",\"(\"]", NULL},
         {"{\"a\":{\"b\":[1,2]}}", "States.Array($.a.b, $.a.b[1], $)", "[[1,2],2,{\"a\":{\"b\":[1,2]}}]", NULL},
         {"{\"x y\":1}", "States.Array($['x y'])", "[1]", NULL},
@@ -105,7 +105,8 @@ Test(sfn_intrinsic_grammar, refuses_malformed_calls)
         "States.format('x')", "States.Nope()", "Foo.Array()", "States.Array('unterminated)",
         "States.Array(bogus)", "States.Array(1.2.3)", "States.Array(-)", "States.Array(1x)",
         "States.Array($.a b)", "States.Array($.)", "States.Array(#)", "(States.Array())",
-        "States.Array(True)", "States.Array(NULL)",
+        "States.Array(True)", "States.Array(NULL)", "States.Array('a\\nb')", "States.Array('x\\y')",
+        "States.Array('trailing\\')",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cJSON *input = parse("{}"), *out = (cJSON *)1;
