@@ -96,6 +96,7 @@ struct exec_ctx {
     int64_t top_offset;   /* persisted offset: the top-level branch's */
     int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
+    int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
     pending_event *pending;
     size_t n_pending, cap_pending;
     cJSON *mock_counts;   /* state name -> invocations so far */
@@ -178,7 +179,8 @@ static int branch_sleep(branch *b, int64_t delay_ms)
 static void emit(branch *b, const char *type, cJSON *details)
 {
     exec_ctx *ex = b->ex;
-    char *text = details ? cJSON_PrintUnformatted(details) : NULL;
+    /* An ephemeral execution's events are never read: number them, nothing more. */
+    char *text = details && !ex->ephemeral ? cJSON_PrintUnformatted(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
     if (ex->n_pending == ex->cap_pending) {
@@ -214,6 +216,22 @@ static int flush(branch *b, sfn_exec_update *u)
     if (b->top)
         ex->top_offset = b->offset_ms;
     u->offset_ms = ex->top_offset;
+    if (ex->ephemeral) {
+        if (u->status) {
+            char **dst[] = {&ex->row.status, &ex->row.output, &ex->row.error, &ex->row.cause};
+            const char *src[] = {u->status, u->output, u->error, u->cause};
+            for (size_t i = 0; i < 4; i++) {
+                free(*dst[i]);
+                *dst[i] = src[i] ? strdup(src[i]) : NULL;
+            }
+            ex->row.stop_ms = u->stop_ms;
+        }
+        for (size_t i = 0; i < ex->n_pending; i++)
+            free(ex->pending[i].ev.details);
+        ex->n_pending = 0;
+        pthread_mutex_unlock(&ex->lock);
+        return CORE_OK;
+    }
     if (ex->express && !u->status) {
         /* Express executions are at-most-once on AWS: no positions, one write at the end. */
         pthread_mutex_unlock(&ex->lock);
@@ -1385,20 +1403,9 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     free(out_text);
 }
 
-int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
+/* Run the execution whose row ex holds (owned by ex) to its end. */
+static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
 {
-    exec_ctx *ex = calloc(1, sizeof *ex);
-    if (!ex)
-        return core_err_set(err, 500, "InternalFailure", "out of memory");
-    if (sfn_model_exec_get(rt->opts.model, arn, &ex->row, err) != CORE_OK) {
-        free(ex);
-        return CORE_ERROR;
-    }
-    if (strcmp(ex->row.status, "RUNNING") != 0 || !ex->row.pos_state) {
-        sfn_exec_row_release(&ex->row);
-        free(ex);
-        return CORE_OK;
-    }
     ex->rt = rt;
     pthread_mutex_init(&ex->lock, NULL);
     pthread_cond_init(&ex->wake, NULL);
@@ -1439,7 +1446,54 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     cJSON_Delete(ex->ctx_base);
     pthread_cond_destroy(&ex->wake);
     pthread_mutex_destroy(&ex->lock);
+}
+
+int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
+{
+    exec_ctx *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    if (sfn_model_exec_get(rt->opts.model, arn, &ex->row, err) != CORE_OK) {
+        free(ex);
+        return CORE_ERROR;
+    }
+    if (!strcmp(ex->row.status, "RUNNING") && ex->row.pos_state)
+        run_loaded(rt, ex);
     sfn_exec_row_release(&ex->row);
+    free(ex);
+    return CORE_OK;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
+                              sfn_exec_row *out, core_err *err)
+{
+    memset(out, 0, sizeof *out);
+    exec_ctx *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    sfn_exec_row *r = &ex->row;
+    r->arn = dup_or_null(in->arn);
+    r->machine_arn = dup_or_null(in->machine_arn);
+    r->machine_name = dup_or_null(in->machine_name);
+    r->name = dup_or_null(in->name);
+    r->input = dup_or_null(in->input);
+    r->definition = dup_or_null(in->definition);
+    r->role_arn = dup_or_null(in->role_arn);
+    r->type = dup_or_null(in->type);
+    r->test_case = dup_or_null(in->test_case);
+    r->status = strdup("RUNNING");
+    r->start_ms = in->start_ms;
+    r->pos_state = dup_or_null(start_at);
+    r->pos_input = dup_or_null(in->input);
+    r->last_event_id = 1;
+    ex->ephemeral = 1;
+    run_loaded(rt, ex);
+    *out = ex->row;
     free(ex);
     return CORE_OK;
 }

@@ -187,8 +187,15 @@ void sfn_runtime_free(sfn_runtime *rt);
 
 /* Queue the persisted RUNNING execution arn to run on the pool. */
 int sfn_runtime_submit(sfn_runtime *rt, const char *arn, core_err *err);
-/* Run it on the calling thread to its end (StartSyncExecution, tests). */
+/* Run it on the calling thread to its end (tests, tools). */
 int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err);
+/* StartSyncExecution: run the execution `in` describes (borrowed; its input,
+ * definition, names, type, test case, start time) from start_at on the calling
+ * thread without storing anything — AWS keeps no history of Express
+ * executions a client could read back. *out receives the ended row (status,
+ * output or error/cause, stop_ms; release with sfn_exec_row_release). */
+int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
+                              sfn_exec_row *out, core_err *err);
 /* Queue every RUNNING execution found in storage. Returns how many. */
 int sfn_runtime_resume_all(sfn_runtime *rt, core_err *err);
 /* StopExecution: abort arn (running on a worker, queued, or only stored). */

@@ -336,9 +336,12 @@ static int op_delete_machine(sfn_service *svc, const cJSON *req, cJSON **out, co
 
 /* ---- executions ---------------------------------------------------------------------- */
 
-static int start(sfn_service *svc, const cJSON *req, int sync, char *arn_out, size_t arn_len,
-                 int64_t *start_ms, int *reused, core_err *err)
+/* StartExecution (sync_out NULL: stored, for the pool) or StartSyncExecution
+ * (run here, nothing stored, the ended row in *sync_out). */
+static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, char *arn_out,
+                 size_t arn_len, int64_t *start_ms, int *reused, core_err *err)
 {
+    int sync = sync_out != NULL;
     *reused = 0;
     const char *arn;
     char plain[400], mname[128], tc[128];
@@ -383,7 +386,14 @@ static int start(sfn_service *svc, const cJSON *req, int sync, char *arn_out, si
     if (rc == CORE_OK && !cJSON_IsString(start_at))
         rc = core_err_set(err, 400, "InvalidDefinition", "the stored definition has no StartAt");
     sfn_exec_arn(svc->region, sm.name, name, express, arn_out, arn_len);
-    if (rc == CORE_OK) {
+    if (rc == CORE_OK && sync) {
+        *start_ms = core_clock_now_ms(core_emulator_clock(svc->emu));
+        sfn_exec_row row = {.arn = arn_out, .machine_arn = sm.arn, .machine_name = sm.name,
+                            .name = name, .input = (char *)input, .definition = sm.definition,
+                            .role_arn = sm.role_arn, .type = sm.type,
+                            .test_case = tc[0] ? tc : NULL, .start_ms = *start_ms};
+        rc = sfn_runtime_run_ephemeral(svc->runtime, &row, start_at->valuestring, sync_out, err);
+    } else if (rc == CORE_OK) {
         *start_ms = core_clock_now_ms(core_emulator_clock(svc->emu));
         sfn_exec_row row = {.arn = arn_out, .machine_arn = sm.arn, .machine_name = sm.name,
                             .name = name, .input = (char *)input, .definition = sm.definition,
@@ -422,7 +432,7 @@ static int op_start_execution(sfn_service *svc, const cJSON *req, cJSON **out, c
     char arn[600];
     int64_t started;
     int reused;
-    if (start(svc, req, 0, arn, sizeof arn, &started, &reused, err) != CORE_OK)
+    if (start(svc, req, NULL, arn, sizeof arn, &started, &reused, err) != CORE_OK)
         return CORE_ERROR;
     if (!reused && sfn_runtime_submit(svc->runtime, arn, err) != CORE_OK)
         return CORE_ERROR;
@@ -469,14 +479,16 @@ static int op_start_sync_execution(sfn_service *svc, const cJSON *req, cJSON **o
     char arn[600];
     int64_t started;
     int reused;
-    if (start(svc, req, 1, arn, sizeof arn, &started, &reused, err) != CORE_OK)
-        return CORE_ERROR;
+    sfn_exec_row r = {0};
     int64_t t0 = core_clock_monotonic_ms();
-    if (sfn_runtime_run(svc->runtime, arn, err) != CORE_OK)
+    if (start(svc, req, &r, arn, sizeof arn, &started, &reused, err) != CORE_OK) {
+        sfn_exec_row_release(&r);
         return CORE_ERROR;
-    sfn_exec_row r;
-    if (sfn_model_exec_get(svc->model, arn, &r, err) != CORE_OK)
-        return CORE_ERROR;
+    }
+    if (!r.status || !strcmp(r.status, "RUNNING")) {
+        sfn_exec_row_release(&r);
+        return core_err_set(err, 500, "ServiceUnavailable", "the emulator is shutting down");
+    }
     *out = describe_execution(&r);
     cJSON_DeleteItemFromObjectCaseSensitive(*out, "redriveCount");
     cJSON_DeleteItemFromObjectCaseSensitive(*out, "redriveStatus");

@@ -1214,6 +1214,36 @@ Test(sfn_run, executions_keep_separate_virtual_clocks)
     release(&b);
 }
 
+Test(sfn_run, ephemeral_runs_store_nothing_and_hand_back_the_ended_row)
+{
+    cr_assert_eq(sfn_mocks_parse(saga_mock, sizeof saga_mock - 1, &mocks, NULL), CORE_OK);
+    sfn_runtime *rt = runtime();
+    sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:x",
+                       .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                       .machine_name = "m", .name = "x", .input = "{\"orderId\": \"o\"}",
+                       .definition = order_definition(), .role_arn = "r", .type = "EXPRESS",
+                       .test_case = "Declined", .start_ms = T0};
+    sfn_exec_row out;
+    core_err err;
+    cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "ValidateInventory", &out, &err), CORE_OK);
+    cr_assert_str_eq(out.status, "FAILED");
+    cr_assert_str_eq(out.error, "OrderFailed");
+    sfn_exec_row_release(&out);
+    cr_assert_eq(sfn_runtime_run_ephemeral(rt, &(sfn_exec_row){.arn = "a", .machine_name = "m",
+                                               .name = "y", .input = "[1]",
+                                               .definition = "{\"StartAt\": \"P\", \"States\": "
+                                                             "{\"P\": {\"Type\": \"Pass\", "
+                                                             "\"End\": true}}}",
+                                               .type = "EXPRESS", .start_ms = T0},
+                                           "P", &out, &err), CORE_OK);
+    cr_assert_str_eq(out.status, "SUCCEEDED");
+    cr_assert_str_eq(out.output, "[1]");
+    sfn_exec_row_release(&out);
+    sfn_runtime_free(rt);
+    sfn_exec_row got;
+    cr_assert_eq(sfn_model_exec_get(model, in.arn, &got, &err), CORE_ERROR, "nothing stored");
+}
+
 /* ---- the model ------------------------------------------------------------------------------ */
 
 Test(sfn_run, model_machines_are_idempotent_by_definition_and_list_in_pages)
