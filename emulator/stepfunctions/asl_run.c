@@ -66,8 +66,22 @@ typedef struct job {
 
 typedef struct exec_ctx exec_ctx;
 
+#define DEF_CACHE 8
+
+/* Parsed definitions, shared read-only by the executions that run them (the
+ * interpreter never changes a definition tree). */
+typedef struct def_entry {
+    char *text;
+    cJSON *tree;
+    int users;
+    unsigned long long used; /* LRU clock */
+} def_entry;
+
 struct sfn_runtime {
     sfn_runtime_opts opts;
+    pthread_mutex_t def_lock;
+    def_entry defs[DEF_CACHE];
+    unsigned long long def_clock;
     pthread_t *threads;
     int n_threads;
     pthread_mutex_t lock;
@@ -87,7 +101,8 @@ typedef struct pending_event {
 struct exec_ctx {
     sfn_runtime *rt;
     sfn_exec_row row;
-    cJSON *definition;
+    const cJSON *definition; /* from the runtime's cache (def_acquire), or own_definition */
+    cJSON *own_definition;   /* when every cache slot is in use */
     cJSON *ctx_base; /* $$ without State / Map */
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -277,11 +292,22 @@ static void add_payload(cJSON *d, const char *key, const cJSON *value)
     cJSON_AddBoolToObject(det, "truncated", 0);
 }
 
+/* A payload in event details, unless nobody will read them (an ephemeral run). */
+static void add_payload_if(const branch *b, cJSON *d, const char *key, const cJSON *value)
+{
+    if (!b->ex->ephemeral)
+        add_payload(d, key, value);
+}
+
 static void emit_state(branch *b, const char *type, const char *suffix, const char *name,
                        const char *key, const cJSON *payload)
 {
     char ev[64];
     snprintf(ev, sizeof ev, "%s%s", type, suffix);
+    if (b->ex->ephemeral) {
+        emit(b, ev, NULL);
+        return;
+    }
     cJSON *root = cJSON_CreateObject();
     cJSON *d = details_obj(root, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
                                                                  : "stateExitedEventDetails");
@@ -318,8 +344,24 @@ static const char *str_field(const cJSON *state, const char *name)
 }
 
 /* The context object $$ for a state. */
-static cJSON *context_for(branch *b, const char *state, int64_t entered_ms, int retry_count)
+/* 1 if any string of the state's definition mentions the context object. */
+static int uses_context(const cJSON *node)
 {
+    if (cJSON_IsString(node))
+        return strstr(node->valuestring, "$$") != NULL;
+    for (const cJSON *c = node ? node->child : NULL; c; c = c->next)
+        if (uses_context(c))
+            return 1;
+    return 0;
+}
+
+/* The context object $$ for a state, or NULL when the state never reads it
+ * (building it copies the execution's input: not for nothing). */
+static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_t entered_ms,
+                          int retry_count)
+{
+    if (!uses_context(def))
+        return NULL;
     cJSON *c = cJSON_Duplicate(b->ex->ctx_base, 1);
     cJSON *s = cJSON_AddObjectToObject(c, "State");
     char ts[40];
@@ -551,7 +593,7 @@ static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ct
 static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
     cJSON *effective = NULL, *result = NULL;
     int rc = input_path(state, input, ctx, &effective, err);
     if (rc == CORE_OK) {
@@ -577,7 +619,7 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
 static int run_choice(branch *b, const char *name, const cJSON *state, const cJSON *input,
                       cJSON **out, const char **next, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
     cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &effective, err);
     *next = NULL;
@@ -611,7 +653,7 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
 static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
     cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &effective, err);
     int64_t delay = 0;
@@ -675,7 +717,7 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
 static int run_fail(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     core_err *err)
 {
-    cJSON *ctx = context_for(b, name, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
     const char *error = str_field(state, "Error");
     const char *cause = str_field(state, "Cause");
     cJSON *ev = NULL, *cv = NULL;
@@ -784,8 +826,8 @@ static char *retries_text(const int *retries, size_t n)
 static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
                        size_t n)
 {
-    if (!b->top) {
-        flush(b, NULL);
+    if (!b->top || b->ex->ephemeral || b->ex->express) {
+        flush(b, NULL); /* no position: nothing resumes these */
         return;
     }
     char *in = cJSON_PrintUnformatted(input);
@@ -830,7 +872,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     int result_rc = RUN_FAIL;
     for (;;) {
         int attempt = total_retries(retries, n_retriers);
-        cJSON *ctx = context_for(b, name, branch_now(b), attempt);
+        cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
         cJSON *effective = NULL, *params = NULL, *result = NULL;
         int64_t timeout_ms = 0;
         int rc = input_path(state, input, ctx, &effective, err);
@@ -843,7 +885,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             if (bare) {
                 cJSON *d = details_obj(root, "lambdaFunctionScheduledEventDetails");
                 cJSON_AddStringToObject(d, "resource", resource);
-                add_payload(d, "input", params);
+                add_payload_if(b, d, "input", params);
                 if (timeout_ms)
                     cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
                 emit(b, "LambdaFunctionScheduled", root);
@@ -853,7 +895,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 cJSON_AddStringToObject(d, "resourceType", rtype);
                 cJSON_AddStringToObject(d, "resource", rname);
                 cJSON_AddStringToObject(d, "region", b->ex->rt->opts.region);
-                char *p = cJSON_PrintUnformatted(params);
+                char *p = b->ex->ephemeral ? NULL : cJSON_PrintUnformatted(params);
                 cJSON_AddStringToObject(d, "parameters", p ? p : "{}");
                 free(p);
                 if (timeout_ms)
@@ -899,7 +941,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                     cJSON_AddStringToObject(d, "resourceType", rtype);
                     cJSON_AddStringToObject(d, "resource", rname);
                 }
-                add_payload(d, "output", result);
+                add_payload_if(b, d, "output", result);
                 emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", root2);
                 rc = finish_result(state, input, result, ctx, out, err);
             } else {
@@ -985,7 +1027,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
     int n = cJSON_GetArraySize(branches);
     int result_rc = RUN_FAIL;
     for (;;) {
-        cJSON *ctx = context_for(b, name, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
         cJSON *effective = NULL, *params = NULL;
         int rc = input_path(state, input, ctx, &effective, err);
         if (rc == CORE_OK)
@@ -1113,7 +1155,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         selector = field(state, "Parameters");
     int result_rc = RUN_FAIL;
     for (;;) {
-        cJSON *ctx = context_for(b, name, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
         cJSON *effective = NULL, *items = NULL;
         int rc = input_path(state, input, ctx, &effective, err);
         if (rc == CORE_OK) {
@@ -1153,7 +1195,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 kids[i].b.map_item = item;
                 kids[i].b.map_index = i;
                 kids[i].tolerant = tolerant;
-                cJSON *ictx = context_for(&kids[i].b, name, branch_now(b), 0);
+                cJSON *ictx = context_for(&kids[i].b, name, state, branch_now(b), 0);
                 if (selector) {
                     if (sfn_payload_template(selector, effective, ictx, &kids[i].input, err) !=
                         CORE_OK)
@@ -1286,7 +1328,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             rc = run_wait(b, name, state, input, &output, err);
             next = str_field(state, "Next");
         } else if (!strcmp(type, "Succeed")) {
-            cJSON *ctx = context_for(b, name, branch_now(b), 0);
+            cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
             cJSON *eff = NULL;
             rc = input_path(state, input, ctx, &eff, err) == CORE_OK &&
                          output_path(state, eff, ctx, &output, err) == CORE_OK
@@ -1318,7 +1360,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             *out = input;
             return RUN_OK;
         }
-        if (b->top) {
+        if (b->top && !b->ex->ephemeral && !b->ex->express) {
             char *in = cJSON_PrintUnformatted(input);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
@@ -1326,6 +1368,55 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         }
         name = next;
     }
+}
+
+/* ---- definitions ---------------------------------------------------------------- */
+
+/* The parsed tree of text (borrowed until def_release), or NULL if not JSON. */
+static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
+{
+    pthread_mutex_lock(&rt->def_lock);
+    def_entry *hit = NULL, *victim = NULL;
+    for (int i = 0; i < DEF_CACHE; i++) {
+        def_entry *e = &rt->defs[i];
+        if (e->text && !strcmp(e->text, text)) {
+            hit = e;
+            break;
+        }
+        if (!e->users && (!victim || !e->text || (victim->text && e->used < victim->used)))
+            victim = e;
+    }
+    if (!hit && victim) {
+        cJSON *tree = cJSON_Parse(text);
+        char *copy = tree ? strdup(text) : NULL;
+        if (tree && copy) {
+            free(victim->text);
+            cJSON_Delete(victim->tree);
+            victim->text = copy;
+            victim->tree = tree;
+            hit = victim;
+        } else {
+            cJSON_Delete(tree);
+            free(copy);
+        }
+    }
+    const cJSON *tree = NULL;
+    if (hit) {
+        hit->users++;
+        hit->used = ++rt->def_clock;
+        tree = hit->tree;
+    }
+    pthread_mutex_unlock(&rt->def_lock);
+    return tree;
+}
+
+static void def_release(sfn_runtime *rt, const cJSON *tree)
+{
+    pthread_mutex_lock(&rt->def_lock);
+    for (int i = 0; i < DEF_CACHE; i++)
+        if (rt->defs[i].tree == tree && rt->defs[i].users > 0)
+            rt->defs[i].users--;
+    pthread_mutex_unlock(&rt->def_lock);
 }
 
 /* ---- executions ----------------------------------------------------------------------- */
@@ -1413,7 +1504,9 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     ex->top_offset = ex->row.offset_ms;
     ex->mock_counts = cJSON_CreateObject();
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
-    ex->definition = cJSON_Parse(ex->row.definition);
+    ex->definition = def_acquire(rt, ex->row.definition);
+    if (!ex->definition)
+        ex->definition = ex->own_definition = cJSON_Parse(ex->row.definition);
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
     if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
         ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
@@ -1442,7 +1535,10 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
         free(ex->pending[i].ev.details);
     free(ex->pending);
     cJSON_Delete(ex->mock_counts);
-    cJSON_Delete(ex->definition);
+    if (ex->own_definition)
+        cJSON_Delete(ex->own_definition);
+    else if (ex->definition)
+        def_release(rt, ex->definition);
     cJSON_Delete(ex->ctx_base);
     pthread_cond_destroy(&ex->wake);
     pthread_mutex_destroy(&ex->lock);
@@ -1540,6 +1636,7 @@ sfn_runtime *sfn_runtime_new(const sfn_runtime_opts *opts)
         rt->opts.region = "us-east-1";
     int n = opts->workers > 0 ? opts->workers : 4;
     pthread_mutex_init(&rt->lock, NULL);
+    pthread_mutex_init(&rt->def_lock, NULL);
     pthread_cond_init(&rt->cond, NULL);
     pthread_cond_init(&rt->idle_cond, NULL);
     rt->threads = calloc((size_t)n, sizeof *rt->threads);
@@ -1572,6 +1669,11 @@ void sfn_runtime_free(sfn_runtime *rt)
         free(j);
     }
     free(rt->threads);
+    for (int i = 0; i < DEF_CACHE; i++) {
+        free(rt->defs[i].text);
+        cJSON_Delete(rt->defs[i].tree);
+    }
+    pthread_mutex_destroy(&rt->def_lock);
     pthread_cond_destroy(&rt->idle_cond);
     pthread_cond_destroy(&rt->cond);
     pthread_mutex_destroy(&rt->lock);
