@@ -9,8 +9,11 @@ StartSyncExecution on "<arn>#HappyPath" (mock config in Step Functions Local's f
 each request is one whole execution, persisted with its history, answered when it ends.
 aws-local-stepfunctions: the same definition run in-process by Node with local task
 handlers answering the same mocked result ({"StatusCode": 200, "Payload": ...}), one
-execution after another (1) and 16 at a time (16). Our figure includes an HTTP round
-trip and SQLite writes per execution; theirs neither."""
+execution after another (1) and 16 at a time (16). Over HTTP our figure includes a round
+trip per execution; theirs has none. So the interpreters are also compared alone, both
+in-process, one execution after another (scripts/bench/sfn_inproc.c): ours as an Express
+run (nothing stored, like theirs) and as a Standard one (every step persisted to SQLite
+with its history, which theirs never does)."""
 import json
 import os
 import re
@@ -51,7 +54,7 @@ def wrk(port, lua, conns):
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         raise RuntimeError("non-2xx answers:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
     return rps, p50
 
 
@@ -138,8 +141,38 @@ def theirs():
         os.unlink(tmp.name)
 
 
+def inproc():
+    exe = os.path.join(b.ROOT, "build", "sfn_inproc")
+    src = os.path.join(b.ROOT, "scripts", "bench", "sfn_inproc.c")
+    lib = os.path.join(b.ROOT, "build", "libshoplocal.a")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmicrohttpd", "sqlite3", "libcjson",
+                            "libcurl", "openssl", "yaml-0.1"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    subprocess.run(["cc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-Iemulator", "-Ibackend", "-o", exe, src, lib]
+                   + flags + ["-lpthread", "-lm", "-ldl"], cwd=b.ROOT, check=True)
+    tmp = tempfile.mkdtemp(prefix="bench-sfn-inproc-")
+    try:
+        with open(os.path.join(tmp, "def.json"), "w") as f:
+            f.write(definition())
+        ok = {"Return": {"StatusCode": 200, "Payload": {"ok": True}}}
+        with open(os.path.join(tmp, "mock.json"), "w") as f:
+            json.dump({"StateMachines": {"bench": {"TestCases": {"HappyPath": {s: "Ok" for s in STATES}}}},
+                       "MockedResponses": {"Ok": {"0": ok}}}, f)
+        res = {}
+        for mode in ("sync", "standard"):
+            data = os.path.join(tmp, "data-" + mode)
+            out = subprocess.run([exe, os.path.join(tmp, "def.json"), os.path.join(tmp, "mock.json"), "bench",
+                                  "HappyPath", b.DURATION, data] + (["sync"] if mode == "sync" else []),
+                                 capture_output=True, text=True, check=True).stdout
+            res[mode] = json.loads(out)["rps"]
+        return res
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     us = ours()
+    alone = inproc()
     peer = theirs()
     print("\nStep Functions, the order saga with mocked tasks (executions/s)")
     for c in (1, 16):
@@ -149,6 +182,13 @@ def main():
         else:
             line += "   aws-local-stepfunctions: not available (npm could not install it)"
         print(line)
+    print("  in-process, one at a time: shoplocal Express %8.0f/s, Standard (persisted) %6.0f/s" %
+          (alone["sync"], alone["standard"]), end="")
+    if peer:
+        print("   aws-local-stepfunctions %8.0f/s   -> %5.1fx (Express), %5.2fx (Standard)" %
+              (peer[1], alone["sync"] / peer[1], alone["standard"] / peer[1]))
+    else:
+        print()
 
 
 if __name__ == "__main__":

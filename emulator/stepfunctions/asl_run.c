@@ -103,6 +103,7 @@ struct exec_ctx {
     sfn_exec_row row;
     const cJSON *definition; /* from the runtime's cache (def_acquire), or own_definition */
     cJSON *own_definition;   /* when every cache slot is in use */
+    const char *definition_text; /* ephemeral runs: the caller's (borrowed), not in row */
     cJSON *ctx_base; /* $$ without State / Map */
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -1504,9 +1505,10 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     ex->top_offset = ex->row.offset_ms;
     ex->mock_counts = cJSON_CreateObject();
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
-    ex->definition = def_acquire(rt, ex->row.definition);
-    if (!ex->definition)
-        ex->definition = ex->own_definition = cJSON_Parse(ex->row.definition);
+    const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
+    ex->definition = dtext ? def_acquire(rt, dtext) : NULL;
+    if (!ex->definition && dtext)
+        ex->definition = ex->own_definition = cJSON_Parse(dtext);
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
     if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
         ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
@@ -1578,7 +1580,7 @@ int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const cha
     r->machine_name = dup_or_null(in->machine_name);
     r->name = dup_or_null(in->name);
     r->input = dup_or_null(in->input);
-    r->definition = dup_or_null(in->definition);
+    ex->definition_text = in->definition; /* borrowed for the run; 15 KB not copied */
     r->role_arn = dup_or_null(in->role_arn);
     r->type = dup_or_null(in->type);
     r->test_case = dup_or_null(in->test_case);
