@@ -150,6 +150,11 @@ static int is_cancelled(const branch *b)
 {
     if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
         return 1;
+    const sfn_runtime_opts *o = &b->ex->rt->opts;
+    if (o->alive && !o->alive(o->alive_ctx)) {
+        atomic_store(&b->ex->cancelled, 1);
+        return 1;
+    }
     for (; b; b = b->parent)
         if (b->stop && atomic_load(b->stop))
             return 1;
@@ -922,6 +927,16 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             int64_t t0 = core_clock_monotonic_ms();
             rc = invoke_task(b, name, resource ? resource : "", params, attempt, &result, err);
             int64_t took = core_clock_monotonic_ms() - t0;
+            if (is_cancelled(b)) {
+                /* Stopped or shutting down while it ran (a failure may only be the listener
+                 * going away): record nothing; a resumed execution runs it again. */
+                cJSON_Delete(result);
+                cJSON_Delete(params);
+                cJSON_Delete(effective);
+                cJSON_Delete(ctx);
+                result_rc = RUN_CANCEL;
+                break;
+            }
             int timed_out = rc == CORE_OK && timeout_ms && took > timeout_ms;
             if (timed_out || (rc != CORE_OK && !strcmp(err->type, "States.Timeout"))) {
                 cJSON_Delete(result);

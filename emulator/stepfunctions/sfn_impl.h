@@ -178,6 +178,10 @@ typedef struct sfn_runtime_opts {
     sfn_hooks hooks;
     const sfn_mocks *mocks; /* borrowed, may be NULL */
     const sfn_chaos *chaos; /* borrowed, may be NULL */
+    /* 0 once the host began shutting down (may be NULL): running executions then
+     * stop at their next step, unrecorded, and resume on the next start. */
+    int (*alive)(void *ctx);
+    void *alive_ctx;
 } sfn_runtime_opts;
 
 sfn_runtime *sfn_runtime_new(const sfn_runtime_opts *opts);

@@ -20,6 +20,7 @@
 #include "stepfunctions/wire.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ typedef struct sfn_service {
     char region[64];
     pthread_t resumer;
     int resumer_started;
+    atomic_int started; /* the listeners came up */
 } sfn_service;
 
 typedef int (*sfn_op)(sfn_service *svc, const cJSON *req, cJSON **out, core_err *err);
@@ -772,6 +774,13 @@ static int hook_service(void *ctx, const char *target, const cJSON *body, cJSON 
     return core_inproc_call(core_emulator_router(svc->emu), target, body, result, err);
 }
 
+static int hook_alive(void *ctx)
+{
+    sfn_service *svc = ctx;
+    /* Past start-up, "not listening" means the emulator is stopping. */
+    return !svc->started || core_emulator_wait_listening(svc->emu, 0);
+}
+
 /* ---- life ------------------------------------------------------------------------------ */
 
 static char *read_file(const char *path)
@@ -887,6 +896,7 @@ static void *resumer_main(void *arg)
     /* Resumed tasks call Lambdas that call the aws listener: wait for it. */
     if (!core_emulator_wait_listening(svc->emu, 60000))
         return NULL;
+    atomic_store(&svc->started, 1);
     core_err err;
     core_err_clear(&err);
     int n = sfn_runtime_resume_all(svc->runtime, &err);
@@ -924,7 +934,8 @@ int sfn_service_start(core_emulator *emu, void **state, core_err *err)
     sfn_runtime_opts o = {.model = svc->model, .clock = core_emulator_clock(emu), .workers = 4,
                           .region = svc->region, .mocks = svc->mocks, .chaos = svc->chaos,
                           .hooks = {.ctx = svc, .call_lambda = hook_lambda,
-                                    .call_service = hook_service}};
+                                    .call_service = hook_service},
+                          .alive = hook_alive, .alive_ctx = svc};
     svc->runtime = sfn_runtime_new(&o);
     if (!svc->runtime) {
         core_err_set(err, 500, "InternalFailure", "out of memory");

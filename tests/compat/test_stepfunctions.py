@@ -447,6 +447,33 @@ class Durability(unittest.TestCase):
         finally:
             emu.cleanup()
 
+    def test_graceful_shutdown_mid_wait_leaves_it_running_and_it_resumes(self):
+        emu = harness.Emulator("--template", "tests/lambda/template.yaml",
+                               "--functions", FUNCTIONS, "--time", "real")
+        emu.start()
+        try:
+            sfn = emu.client("stepfunctions")
+            sm = sfn.create_state_machine(name="graceful", roleArn=ROLE, definition=json.dumps({
+                "StartAt": "Hold", "States": {
+                    "Hold": {"Type": "Wait", "Seconds": 3, "Next": "Done"},
+                    "Done": {"Type": "Pass", "Result": "done", "End": True}}}))["stateMachineArn"]
+            arn = sfn.start_execution(stateMachineArn=sm)["executionArn"]
+            deadline = time.monotonic() + 20
+            while "WaitStateEntered" not in types(history(sfn, arn)):
+                self.assertLess(time.monotonic(), deadline, "the Wait never began")
+            t0 = time.monotonic()
+            self.assertEqual(emu.stop(), 0)
+            self.assertLess(time.monotonic() - t0, 2.5, "shutdown waited for the Wait")
+            emu.start(fresh=False)
+            sfn = emu.client("stepfunctions")
+            d = wait_done(sfn, arn, timeout=30)
+            self.assertEqual((d["status"], d["output"]), ("SUCCEEDED", '"done"'))
+            t = types(history(sfn, arn))
+            self.assertEqual(t.count("WaitStateEntered"), 1, t)
+            self.assertEqual(t.count("ExecutionSucceeded"), 1, t)
+        finally:
+            emu.cleanup()
+
     def test_stop_execution_aborts_a_waiting_execution(self):
         emu = harness.Emulator("--template", "tests/lambda/template.yaml",
                                "--functions", FUNCTIONS, "--time", "real").start()
