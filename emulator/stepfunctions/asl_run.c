@@ -1324,9 +1324,12 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
             return RUN_FAIL;
         }
-        if (!entered)
+        int64_t entered_id = 0; /* unknown when resumed inside the state */
+        if (!entered) {
             emit_state(b, !strcmp(type, "Fail") ? "Fail" : type, "StateEntered", name, "input",
                        input);
+            entered_id = b->prev_id;
+        }
         cJSON *output = NULL;
         const char *next = NULL;
         int rc;
@@ -1363,6 +1366,15 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             rc = RUN_FAIL;
         }
         entered = 0;
+        if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
+            strncmp(err->message, "An error occurred", 17) != 0) {
+            /* AWS's wording for a runtime error inside a state. */
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            core_err_set(err, 400, "States.Runtime",
+                         "An error occurred while executing the state '%.200s' (entered at the "
+                         "event id #%lld). %s", name, (long long)entered_id, why);
+        }
         if (rc != RUN_OK) {
             cJSON_Delete(input);
             cJSON_Delete(output);

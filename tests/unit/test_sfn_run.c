@@ -262,6 +262,44 @@ Test(sfn_run, pass_parameters_read_the_context_object)
     release(&r);
 }
 
+Test(sfn_run, intrinsics_and_context_paths_reach_parameters_and_choice)
+{
+    run r;
+    execute("{\"StartAt\": \"C\", \"States\": {"
+            "\"C\": {\"Type\": \"Choice\", \"Choices\": [{\"Variable\": "
+            "\"$$.Execution.Input.go\", \"BooleanEquals\": true, \"Next\": \"P\"}], "
+            "\"Default\": \"F\"},"
+            "\"P\": {\"Type\": \"Pass\", \"Parameters\": {\"msg.$\": "
+            "\"States.Format('Hello {} from {}', $.name, $$.Execution.Name)\", "
+            "\"n.$\": \"States.ArrayLength($.list)\"}, \"End\": true},"
+            "\"F\": {\"Type\": \"Fail\", \"Error\": \"NoGo\"}}}",
+            "{\"go\": true, \"name\": \"Ann\", \"list\": [1, 2, 3]}", &r);
+    assert_output(&r, "{\"msg\": \"Hello Ann from e1\", \"n\": 3}");
+    release(&r);
+}
+
+/* AWS answers a Parameters path that selects nothing with States.Runtime ("The JsonPath
+ * argument for the field 'Payload.$' could not be found in the input"), which no Catch
+ * matches — not with the States.ParameterPathFailure its documents name. */
+Test(sfn_run, missing_parameter_path_fails_states_runtime_past_catch)
+{
+    run r;
+    execute("{\"StartAt\": \"T\", \"States\": {"
+            "\"T\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", "
+            "\"Parameters\": {\"FunctionName\": \"f\", \"Payload.$\": \"$.missing\"}, "
+            "\"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"Next\": \"C\"}], "
+            "\"End\": true},"
+            "\"C\": {\"Type\": \"Pass\", \"End\": true}}}",
+            "{}", &r);
+    assert_failed(&r, "States.Runtime");
+    const char *prefix = "An error occurred while executing the state 'T' (entered at the event "
+                         "id #2). ";
+    cr_assert(!strncmp(r.row.cause, prefix, strlen(prefix)), "%s", r.row.cause);
+    cr_assert(strstr(r.row.cause, "could not be found in the input"), "%s", r.row.cause);
+    cr_assert_eq(lambda_calls, 0);
+    release(&r);
+}
+
 Test(sfn_run, input_path_selecting_nothing_is_states_runtime_and_not_caught)
 {
     run r;
