@@ -787,12 +787,18 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
     return CORE_OK;
 }
 
-/* Mock config, then chaos, then the real integration. */
+/* Chaos, then the mock config, then the real integration: chaos comes first so a
+ * seeded fault matrix can run over mocked sagas. */
 static int invoke_task(branch *b, const char *name, const char *resource, const cJSON *params,
                        int attempt, cJSON **result, core_err *err)
 {
     exec_ctx *ex = b->ex;
     const sfn_runtime_opts *o = &ex->rt->opts;
+    if (o->chaos) {
+        const char *fn = str_field(params, "FunctionName");
+        if (sfn_chaos_decide(o->chaos, ex->row.name, name, fn ? fn : resource, attempt, err))
+            return CORE_ERROR;
+    }
     if (o->mocks && ex->row.test_case) {
         pthread_mutex_lock(&ex->lock);
         cJSON *count = cJSON_GetObjectItemCaseSensitive(ex->mock_counts, name);
@@ -807,11 +813,6 @@ static int invoke_task(branch *b, const char *name, const char *resource, const 
         if (m == 1)
             return CORE_OK;
         if (m == 2)
-            return CORE_ERROR;
-    }
-    if (o->chaos) {
-        const char *fn = str_field(params, "FunctionName");
-        if (sfn_chaos_decide(o->chaos, ex->row.name, name, fn ? fn : resource, attempt, err))
             return CORE_ERROR;
     }
     sfn_task_call call = {.resource = resource, .params = params, .region = o->region};

@@ -410,6 +410,36 @@ class Saga(unittest.TestCase):
         self.assertEqual(code_of(e.exception), "InvalidArn")
 
 
+class Chaos(unittest.TestCase):
+    """SFN_CHAOS over the mocked saga: a seeded throttle on ProcessPayment, every attempt."""
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["SFN_CHAOS"] = json.dumps({"seed": 7, "rules": [
+            {"state": "ProcessPayment", "throttle": 1.0}]})
+        try:
+            cls.emu = harness.Emulator("--time", "virtual", "--mock-config", MOCKS).start()
+        finally:
+            os.environ.pop("SFN_CHAOS", None)
+        cls.sfn = cls.emu.client("stepfunctions")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.cleanup()
+
+    def test_throttled_payment_is_retried_then_compensated(self):
+        arn = self.sfn.start_execution(stateMachineArn=SAGA_ARN + "#HappyPath",
+                                       input='{"orderId": "chaos"}')["executionArn"]
+        d = wait_done(self.sfn, arn)
+        self.assertEqual(d["error"], "OrderFailed")
+        ev = history(self.sfn, arn)
+        failed = [e["taskFailedEventDetails"]["error"] for e in ev if e["type"] == "TaskFailed"]
+        # 1 + 3 retries, 2 s, 4 s, 8 s apart; the unmocked compensations then fail for real
+        # (no function is built for them here), which the saga also survives.
+        self.assertEqual(failed.count("Lambda.TooManyRequestsException"), 4, failed)
+        self.assertIn("CompensatePaymentAndReservation", entered(ev))
+
+
 class Durability(unittest.TestCase):
     """Real time: an execution in a Wait survives kill -9 and finishes after restart."""
 
