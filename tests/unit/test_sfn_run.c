@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/http.h"
@@ -34,6 +35,11 @@ static int fake_lambda(void *ctx, const char *function, const cJSON *payload, cJ
 {
     (void)ctx;
     lambda_calls++;
+    const cJSON *sleep_ms = cJSON_GetObjectItemCaseSensitive(payload, "sleepMs");
+    if (cJSON_IsNumber(sleep_ms)) {
+        struct timespec ts = {sleep_ms->valueint / 1000, (sleep_ms->valueint % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     const cJSON *fail = cJSON_GetObjectItemCaseSensitive(payload, "fail");
     const cJSON *until = cJSON_GetObjectItemCaseSensitive(payload, "failUntil");
     if (cJSON_IsString(fail) && (!cJSON_IsNumber(until) || lambda_calls <= until->valueint)) {
@@ -546,6 +552,23 @@ Test(sfn_run, task_failed_matches_errors_but_not_states_timeout)
                   "\"C\": {\"Type\": \"Pass\", \"End\": true}}}",
                   "{}", "t", &r);
     assert_failed(&r, "States.Timeout");
+    release(&r);
+}
+
+Test(sfn_run, a_task_past_its_timeout_seconds_is_states_timeout_with_task_timed_out)
+{
+    run r;
+    execute("{\"StartAt\": \"T\", \"States\": {" LAMBDA_TASK(
+                "T", "f", ", \"TimeoutSeconds\": 1, \"Catch\": [{\"ErrorEquals\": "
+                          "[\"States.TaskFailed\"], \"Next\": \"Wrong\"}], \"End\": true") ","
+            "\"Wrong\": {\"Type\": \"Succeed\"}}}",
+            "{\"sleepMs\": 1100}", &r);
+    assert_failed(&r, "States.Timeout");
+    int k = find_event(&r, "TaskTimedOut", 0);
+    cr_assert_geq(k, 0, "%s", r.types);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(event(&r, find_event(&r, "TaskScheduled", 0)),
+                                                      "taskScheduledEventDetails");
+    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(d, "timeoutInSeconds")->valueint, 1);
     release(&r);
 }
 
