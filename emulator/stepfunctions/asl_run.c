@@ -1376,6 +1376,14 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
                          "An error occurred while executing the state '%.200s' (entered at the "
                          "event id #%lld). %s", name, (long long)entered_id, why);
         }
+        if (rc == RUN_CANCEL && !atomic_load(&b->ex->cancelled) && !b->ex->write_failed) {
+            /* A sibling branch failed: AWS records the state cut short as <Type>StateAborted. */
+            char ev[64];
+            snprintf(ev, sizeof ev, "%sStateAborted", type);
+            cJSON *root = cJSON_CreateObject();
+            cJSON_AddStringToObject(details_obj(root, "stateExitedEventDetails"), "name", name);
+            emit(b, ev, root);
+        }
         if (rc != RUN_OK) {
             cJSON_Delete(input);
             cJSON_Delete(output);

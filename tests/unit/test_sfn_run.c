@@ -724,6 +724,29 @@ Test(sfn_run, parallel_fails_with_the_branch_error_which_its_catch_matches)
     release(&r);
 }
 
+Test(sfn_run, a_failing_branch_aborts_its_waiting_sibling)
+{
+    core_clock_free(clk);
+    clk = core_clock_new(CORE_CLOCK_REAL, 0);
+    int64_t t0 = core_clock_monotonic_ms();
+    run r;
+    execute("{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Parallel\", \"Branches\": ["
+            "{\"StartAt\": \"Long\", \"States\": {\"Long\": {\"Type\": \"Wait\", \"Seconds\": 30, "
+            "\"End\": true}}},"
+            "{\"StartAt\": \"Soon\", \"States\": {\"Soon\": {\"Type\": \"Wait\", \"Seconds\": 0, "
+            "\"Next\": \"F\"}, \"F\": {\"Type\": \"Fail\", \"Error\": \"Early\"}}}],"
+            "\"End\": true}}}", "{}", &r);
+    assert_failed(&r, "Early");
+    cr_assert_lt(core_clock_monotonic_ms() - t0, 5000, "the sibling's 30 s Wait was cut short");
+    int aborted = find_event(&r, "WaitStateAborted", 0);
+    cr_assert_geq(aborted, 0, "%s", r.types);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+                         event(&r, aborted), "stateExitedEventDetails"), "name")->valuestring,
+                     "Long");
+    cr_assert_gt(find_event(&r, "ParallelStateFailed", 0), aborted);
+    release(&r);
+}
+
 Test(sfn_run, parallel_without_catch_fails_the_execution)
 {
     run r;
