@@ -136,33 +136,38 @@ static int is_int(const cJSON *v)
 
 /* ---- containers (a state machine, a branch, a processor) ----------------------------- */
 
+typedef struct entry {
+    const char *name;
+    const cJSON *state;
+} entry;
+
 typedef struct container {
     const cJSON *states;
-    const char **names; /* sorted */
+    entry *e; /* sorted by name */
     size_t n;
 } container;
 
-static int name_cmp(const void *a, const void *b)
+static int entry_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
 }
 
 static int container_init(container *c, const cJSON *states)
 {
     c->states = states;
     c->n = 0;
-    c->names = NULL;
+    c->e = NULL;
     size_t n = 0;
     for (const cJSON *s = states->child; s; s = s->next)
         n++;
     if (n == 0)
         return 0;
-    c->names = malloc(n * sizeof *c->names);
-    if (!c->names)
+    c->e = malloc(n * sizeof *c->e);
+    if (!c->e)
         return -1;
     for (const cJSON *s = states->child; s; s = s->next)
-        c->names[c->n++] = s->string ? s->string : "";
-    qsort(c->names, c->n, sizeof *c->names, name_cmp);
+        c->e[c->n++] = (entry){s->string ? s->string : "", s};
+    qsort(c->e, c->n, sizeof *c->e, entry_cmp);
     return 0;
 }
 
@@ -171,7 +176,7 @@ static long container_find(const container *c, const char *name)
     size_t lo = 0, hi = c->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(c->names[mid], name);
+        int cmp = strcmp(c->e[mid].name, name);
         if (cmp == 0)
             return (long)mid;
         if (cmp < 0)
@@ -659,7 +664,7 @@ static void check_graph(validator *v, const cJSON *m, const container *c, const 
     if (cJSON_IsString(start))
         visit(&w, start->valuestring);
     while (w.head < w.tail) {
-        const cJSON *s = get(c->states, c->names[w.queue[w.head++]]);
+        const cJSON *s = c->e[w.queue[w.head++]].state;
         const cJSON *t = get(s, "Next");
         if (cJSON_IsString(t))
             visit(&w, t->valuestring);
@@ -700,7 +705,7 @@ static void graph_machine(validator *v, const cJSON *m, const char *cloc, int de
         return;
     }
     check_graph(v, m, &c, cloc, top);
-    free(c.names);
+    free(c.e);
     for (const cJSON *s = states->child; s; s = s->next) {
         char sloc[LOC_MAX], loc[LOC_MAX];
         loc_join(sloc, cloc, "/States/%s", s->string ? s->string : "");
@@ -775,11 +780,11 @@ static void check_machine(validator *v, const cJSON *m, const char *loc, int dep
         return;
     }
     for (size_t i = 0; i + 1 < c.n; i++)
-        if (strcmp(c.names[i], c.names[i + 1]) == 0 && (i == 0 || strcmp(c.names[i - 1], c.names[i]) != 0)) {
-            loc_join(sub, loc, "/States/%s", c.names[i]);
-            diag(&v->d, "DUPLICATE_STATE_NAME", sub, "Duplicate State name: %s", c.names[i]);
+        if (strcmp(c.e[i].name, c.e[i + 1].name) == 0 && (i == 0 || strcmp(c.e[i - 1].name, c.e[i].name) != 0)) {
+            loc_join(sub, loc, "/States/%s", c.e[i].name);
+            diag(&v->d, "DUPLICATE_STATE_NAME", sub, "Duplicate State name: %s", c.e[i].name);
         }
-    free(c.names);
+    free(c.e);
     for (const cJSON *s = states->child; s; s = s->next)
         check_state(v, s->string ? s->string : "", s, loc, depth);
 }

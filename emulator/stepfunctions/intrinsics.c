@@ -21,11 +21,17 @@
  *     a path argument that selects nothing fails with "The JSONPath '$.x'
  *     specified for the field 'f.$' could not be found in the input '{...}'";
  *   - numbers where integers are wanted (ArrayRange, ArrayPartition,
- *     ArrayGetItem, MathRandom, MathAdd) are truncated toward zero first, as a
- *     Java int cast does (ArrayRange(1.4, 5.6, 2.2) is [1, 3, 5]);
+ *     ArrayGetItem, MathRandom) are truncated toward zero first, as a Java int
+ *     cast does (ArrayRange(1.4, 5.6, 2.2) is [1, 3, 5]); MathAdd alone rounds
+ *     to the nearest (1.6 + 2.7 is 5) and wants operands and sum in 32 bits;
  *   - States.Format renders null as "null" and refuses objects and arrays;
  *   - States.Hash hashes the JSON text of a non-string value; its data, and
  *     Base64Encode/Decode's input, may hold at most 10,000 characters;
+ *   - StringToJson of an empty string is null; ArrayContains compares by text
+ *     (a string's characters, else compact JSON), so true matches 'true' and
+ *     objects match only with their keys in the same order;
+ *   - JsonMerge is shallow: a deep flag of true is refused, any other value
+ *     (even the string 'false') merges shallowly;
  *   - Base64Decode is lenient like Java's MIME decoder: characters outside the
  *     alphabet are skipped and a short final group still yields its bytes;
  *   - ArrayRange yields at most 1000 items; MathRandom(start, end[, seed]) is an
@@ -184,6 +190,37 @@ static int ilex_path(ilexer *lx)
     return ilex_push(lx, (itoken){IT_PATH, text, NULL, 0});
 }
 
+/* JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ("1." and
+ * "01" are not numbers). */
+static int json_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (is_digit(*s))
+        while (is_digit(*s))
+            s++;
+    else
+        return 0;
+    if (*s == '.') {
+        if (!is_digit(*++s))
+            return 0;
+        while (is_digit(*s))
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!is_digit(*s))
+            return 0;
+        while (is_digit(*s))
+            s++;
+    }
+    return *s == '\0';
+}
+
 static int ilex_number(ilexer *lx)
 {
     char num[64];
@@ -199,6 +236,10 @@ static int ilex_number(ilexer *lx)
                || ((lx->src[i] == '+' || lx->src[i] == '-') && (num[k - 1] == 'e' || num[k - 1] == 'E'))))
         num[k++] = lx->src[i++];
     num[k] = '\0';
+    if (!json_number(num)) {
+        lx->reason = "malformed number";
+        return -1;
+    }
     char *end = NULL;
     double v = strtod(num, &end);
     if (end != num + k || !isfinite(v) || (i < lx->len && (is_letter(lx->src[i]) || is_digit(lx->src[i])))) {
@@ -885,8 +926,9 @@ static cJSON *fn_array_unique(ieval *ev, const cJSON *arr)
 
 static cJSON *fn_json_merge(ieval *ev, const cJSON *a, const cJSON *b, const cJSON *deep)
 {
-    /* AWS supports the shallow mode only: the third argument must be false. */
-    if (!cJSON_IsObject(a) || !cJSON_IsObject(b) || !cJSON_IsFalse(deep)) {
+    /* AWS supports the shallow mode only: true is refused; anything else
+     * (false, even a string) merges shallowly, as the service does. */
+    if (!cJSON_IsObject(a) || !cJSON_IsObject(b) || cJSON_IsTrue(deep)) {
         invalid(ev, F_JSON_MERGE);
         return NULL;
     }
@@ -943,14 +985,17 @@ static cJSON *fn_math_random(ieval *ev, cJSON **a, size_t n)
     return v;
 }
 
+/* MathAdd rounds its operands to the nearest integer (AWS: 1.6 + 2.7 = 5),
+ * unlike ArrayRange and MathRandom, which truncate; operands and the sum must
+ * fit a 32-bit int. */
 static cJSON *fn_math_add(ieval *ev, const cJSON *a, const cJSON *b)
 {
     if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b)) {
         invalid(ev, F_MATH_ADD);
         return NULL;
     }
-    long long x = truncate_int(a->valuedouble), y = truncate_int(b->valuedouble);
-    if (x < INT_MIN || x > INT_MAX || y < INT_MIN || y > INT_MAX) {
+    long long x = truncate_int(floor(a->valuedouble + 0.5)), y = truncate_int(floor(b->valuedouble + 0.5));
+    if (x < INT_MIN || x > INT_MAX || y < INT_MIN || y > INT_MAX || x + y < INT_MIN || x + y > INT_MAX) {
         invalid(ev, F_MATH_ADD);
         return NULL;
     }
@@ -1031,6 +1076,21 @@ static cJSON *fn_uuid(ieval *ev)
     return v;
 }
 
+/* ArrayContains compares values as AWS does, by text: a string by its
+ * characters, anything else by its compact JSON. So true matches "true", 5
+ * matches "5", and objects match only with their keys in the same order. */
+static char *member_text(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return strdup(v->valuestring);
+    if (cJSON_IsNumber(v)) {
+        char num[64];
+        sfn_number_text(v->valuedouble, num, sizeof num);
+        return strdup(num);
+    }
+    return cJSON_PrintUnformatted(v);
+}
+
 /* ---- evaluator ---------------------------------------------------------------------------- */
 
 static cJSON *eval_node(ieval *ev, const inode *n);
@@ -1077,7 +1137,10 @@ static cJSON *eval_call(ieval *ev, const inode *call)
         r = fn_format(ev, call, a, n);
         break;
     case F_STRING_TO_JSON:
-        if (!cJSON_IsString(a[0]) || !(r = cJSON_Parse(a[0]->valuestring)))
+        /* AWS answers null for an empty (or blank) string, as Jackson reads it. */
+        if (cJSON_IsString(a[0]) && a[0]->valuestring[strspn(a[0]->valuestring, " \t\r\n")] == '\0')
+            r = cJSON_CreateNull();
+        else if (!cJSON_IsString(a[0]) || !(r = cJSON_Parse(a[0]->valuestring)))
             invalid(ev, f);
         break;
     case F_JSON_TO_STRING: {
@@ -1106,8 +1169,13 @@ static cJSON *eval_call(ieval *ev, const inode *call)
             invalid(ev, f);
             break;
         }
-        for (const cJSON *c = a[0]->child; c && !found; c = c->next)
-            found = cJSON_Compare(c, a[1], 1);
+        char *want = member_text(a[1]);
+        for (const cJSON *c = a[0]->child; want && c && !found; c = c->next) {
+            char *have = member_text(c);
+            found = have && strcmp(have, want) == 0;
+            free(have);
+        }
+        free(want);
         if (!(r = cJSON_CreateBool(found)))
             oom(ev);
         break;

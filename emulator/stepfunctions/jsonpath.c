@@ -200,8 +200,10 @@ static int lex_run(lexer *lx)
         if (lx->n == 0 && c != '$')
             return lex_fail(lx, "Path must start with '$'");
         if (is_blank(c)) {
-            if (lx->filter_depth == 0 && lx->n > 0 && prev != TK_LBRACKET && prev != TK_COMMA
-                && prev != TK_STRING && prev != TK_NUMBER && prev != TK_STAR)
+            /* Blanks may pad what is inside brackets ("[ 0 ]", "[?(@.a == 1) ]"),
+             * never separate segments ("$.a b", "$ .a", "$[0] .b"). */
+            if (lx->filter_depth == 0 && (prev == TK_NAME || prev == TK_ROOT || prev == TK_CONTEXT
+                                          || prev == TK_RBRACKET || prev == TK_STAR))
                 return lex_fail(lx, "Unexpected blank character");
             lx->pos++;
             continue;

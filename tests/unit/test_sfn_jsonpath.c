@@ -81,6 +81,9 @@ Test(sfn_path, evaluates_every_form_of_the_grammar)
         {"$.vals[-1]", "50", NULL},
         {"$.store.book[1].author", "\"Evelyn Waugh\"", NULL},
         {"$.vals[ 2 ]", "20", NULL},
+        {"$.vals[ 1 : 3 ]", "[10,20]", NULL},
+        {"$[ 'a b' , 'a-b' ]", "{\"a b\":1,\"a-b\":3}", NULL},
+        {"$.vals[?( @ > 45 ) ]", "[50]", NULL},
         {"$.vals[*]", "[0,10,20,30,40,50]", NULL},
         {"$.store.book[*].author", "[\"Nigel Rees\",\"Evelyn Waugh\",\"Herman Melville\"]", NULL},
         {"$.store.book.*.price", "[8.95,12.99,8.99]", NULL},
@@ -249,6 +252,9 @@ Test(sfn_path, tells_reference_paths_from_jsonpaths_from_garbage)
         {"$['a','b'].c", 0, 0},
         {"@.a", 0, 0},
         {"$.a]", 1, 1},
+        {"$.a[0] .b", 0, 0},
+        {"$.a[*] .b", 0, 0},
+        {"$.* ", 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_assert_eq(sfn_path_is_reference(cases[i].path), cases[i].reference, "reference %s",
@@ -424,6 +430,21 @@ static char *repeat(const char *head, const char *unit, size_t times, const char
         memcpy(s + hl + i * ul, unit, ul);
     memcpy(s + hl + ul * times, tail, tl + 1);
     return s;
+}
+
+Test(sfn_path, number_text_reads_back_exactly)
+{
+    static const struct { double v; const char *text; } cases[] = {
+        {0, "0"}, {1, "1"}, {-1, "-1"}, {42, "42"}, {0.5, "0.5"}, {-2.25, "-2.25"}, {0.1, "0.1"},
+        {9007199254740991.0, "9007199254740991"}, {-9007199254740991.0, "-9007199254740991"},
+        {1e21, "1e+21"}, {1.0 / 3.0, "0.33333333333333331"}, {1e-7, "1e-07"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        sfn_number_text(cases[i].v, buf, sizeof buf);
+        cr_assert_str_eq(buf, cases[i].text, "case %zu", i);
+        cr_assert_eq(strtod(buf, NULL), cases[i].v, "case %zu reads back", i);
+    }
 }
 
 Test(sfn_path_hostile, refuses_oversized_and_deeply_nested_paths)
