@@ -404,6 +404,25 @@ class Saga(unittest.TestCase):
         gaps = [(sched[3] - sched[2]).total_seconds(), (sched[4] - sched[3]).total_seconds()]
         self.assertEqual([round(g, 3) for g in gaps], [2.0, 4.0])
 
+    def test_many_executions_at_once_all_finish(self):
+        import concurrent.futures
+        cases = ["HappyPath", "PaymentDeclined", "CreateOrderFails", "FlakyPayment"] * 15
+
+        def one(i_case):
+            i, case = i_case
+            sfn = self.emu.client("stepfunctions")
+            return case, sfn.start_execution(stateMachineArn=SAGA_ARN + "#" + case,
+                                             name="burst-%d" % i)["executionArn"]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            started = list(pool.map(one, enumerate(cases)))
+        want = {"HappyPath": "SUCCEEDED", "FlakyPayment": "SUCCEEDED", "PaymentDeclined": "FAILED",
+                "CreateOrderFails": "FAILED"}
+        for case, arn in started:
+            d = wait_done(self.sfn, arn, timeout=60)
+            self.assertEqual(d["status"], want[case], (case, d.get("cause")))
+            ids = [e["id"] for e in history(self.sfn, arn)]
+            self.assertEqual(ids, list(range(1, len(ids) + 1)), case)
+
     def test_unknown_test_case_is_refused(self):
         with self.assertRaises(ClientError) as e:
             self.sfn.start_execution(stateMachineArn=SAGA_ARN + "#NoSuchCase")
