@@ -9,3 +9,5 @@ bash scripts/deps.sh bench
 python3 scripts/bench_dynamodb.py
 echo "== http api"
 python3 scripts/bench_apigw.py
+echo "== step functions"
+python3 scripts/bench_stepfunctions.py

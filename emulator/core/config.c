@@ -50,6 +50,8 @@ static const opt_def options[] = {
      "folder of the functions' in-process builds, <LogicalId>.so (default build/functions)"},
     {"--lambda-host", "SHOPLOCAL_LAMBDA_HOST", OPT_STRING, FIELD(lambda_host),
      "inprocess (handlers dlopen'ed, the default) | process (each function's bootstrap)"},
+    {"--mock-config", "SFN_MOCK_CONFIG", OPT_PATH, FIELD(mock_config),
+     "Step Functions Local mock config: mocked task responses by test case"},
     {"--web-port", "SHOPLOCAL_WEB_PORT", OPT_PORT, FIELD(web_port),
      "CloudFront + SPA + /api (default 3000; 0 = any free port)"},
     {"--aws-port", "SHOPLOCAL_AWS_PORT", OPT_PORT, FIELD(aws_port),

@@ -24,6 +24,7 @@ typedef struct core_config {
     char seed_dir[CORE_CONFIG_PATH_MAX]; /* empty: no seeding */
     char functions_dir[CORE_CONFIG_PATH_MAX]; /* <LogicalId>.so builds of the handlers */
     char lambda_host[16];  /* "inprocess" or "process" */
+    char mock_config[CORE_CONFIG_PATH_MAX]; /* Step Functions Local mock config; empty: none */
     char host[256];
     char region[64];
     char stack_name[128];

@@ -15,10 +15,12 @@
  */
 #include "core/emulator.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/codec.h"
 #include "core/fault.h"
@@ -58,6 +60,9 @@ struct core_emulator {
     int64_t started_mono_ms;
     int64_t started_epoch_ms;
     long long start_count;
+    pthread_mutex_t ready_lock; /* listening: 0 starting, 1 listening, -1 failed/stopping */
+    pthread_cond_t ready_cond;
+    int listening;
 };
 
 /* The core database: facts about this data folder itself. */
@@ -278,6 +283,8 @@ int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *e
     core_emulator *emu = calloc(1, sizeof *emu);
     if (!emu)
         return core_err_set(err, 500, "InternalFailure", "out of memory");
+    pthread_mutex_init(&emu->ready_lock, NULL);
+    pthread_cond_init(&emu->ready_cond, NULL);
     emu->cfg = *cfg;
     emu->cfg.n_params = 0; /* the overrides stay owned by the caller's cfg */
     emu->started_mono_ms = core_clock_monotonic_ms();
@@ -353,6 +360,10 @@ int core_emulator_start(const core_config *cfg, core_emulator **out, core_err *e
                          emu->router, emu->aws_url, sizeof emu->aws_url, err);
     if (!emu->aws)
         goto fail;
+    pthread_mutex_lock(&emu->ready_lock);
+    emu->listening = 1;
+    pthread_cond_broadcast(&emu->ready_cond);
+    pthread_mutex_unlock(&emu->ready_lock);
 
     cJSON *fields = cJSON_CreateObject();
     cJSON_AddStringToObject(fields, "web", emu->web_url);
@@ -373,6 +384,10 @@ void core_emulator_stop(core_emulator *emu, int drain_ms)
 {
     if (!emu)
         return;
+    pthread_mutex_lock(&emu->ready_lock);
+    emu->listening = -1;
+    pthread_cond_broadcast(&emu->ready_cond);
+    pthread_mutex_unlock(&emu->ready_lock);
     core_http_server *listeners[] = {emu->web, emu->aws, emu->stripe};
     for (size_t i = 0; i < 3; i++)
         core_http_server_quiesce(listeners[i]);
@@ -395,6 +410,8 @@ void core_emulator_stop(core_emulator *emu, int drain_ms)
         free(emu->notes[i]);
     core_store_close(emu->core_db);
     core_clock_free(emu->clock);
+    pthread_cond_destroy(&emu->ready_cond);
+    pthread_mutex_destroy(&emu->ready_lock);
     free(emu);
 }
 
@@ -502,6 +519,25 @@ int core_emulator_add_admin(core_emulator *emu, const char *path, core_http_hand
         return core_err_set(err, 500, "InternalFailure", "too many admin paths");
     emu->admin_hooks[emu->n_admin_hooks++] = (admin_hook){path, handler, ctx};
     return CORE_OK;
+}
+
+int core_emulator_wait_listening(core_emulator *emu, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&emu->ready_lock);
+    while (emu->listening == 0)
+        if (pthread_cond_timedwait(&emu->ready_cond, &emu->ready_lock, &until) != 0)
+            break;
+    int up = emu->listening == 1;
+    pthread_mutex_unlock(&emu->ready_lock);
+    return up;
 }
 
 void *core_emulator_service(core_emulator *emu, const char *name)

@@ -63,6 +63,12 @@ void core_emulator_set_api(core_emulator *emu, core_http_handler handler, void *
 int core_emulator_add_admin(core_emulator *emu, const char *path, core_http_handler handler,
                             void *ctx, core_err *err);
 
+/* Block until every listener is bound (returns 1), or until start-up failed
+ * or shutdown began (0), or timeout_ms passed (0). For a service whose
+ * background work calls the listeners (Step Functions resuming executions
+ * whose Lambdas call the aws listener). Call from a service's own thread. */
+int core_emulator_wait_listening(core_emulator *emu, int timeout_ms);
+
 /* The state of a started service by its name in the services table (borrowed),
  * or NULL. */
 void *core_emulator_service(core_emulator *emu, const char *name);

@@ -160,6 +160,12 @@ void core_http_response_release(core_http_response *resp)
 
 const char *core_http_header_get(const core_http_request *req, const char *name)
 {
+    if (!req->priv) {
+        for (size_t i = 0; i < req->n_headers; i++)
+            if (strcasecmp(req->headers[i].name, name) == 0)
+                return req->headers[i].value;
+        return NULL;
+    }
     return MHD_lookup_connection_value((struct MHD_Connection *)req->priv, MHD_HEADER_KIND,
                                        name);
 }
@@ -182,6 +188,11 @@ void core_http_header_each(const core_http_request *req,
                            void (*fn)(const char *name, const char *value, void *ctx),
                            void *ctx)
 {
+    if (!req->priv) {
+        for (size_t i = 0; i < req->n_headers; i++)
+            fn(req->headers[i].name, req->headers[i].value, ctx);
+        return;
+    }
     each_ctx e = {fn, ctx};
     MHD_get_connection_values((struct MHD_Connection *)req->priv, MHD_HEADER_KIND, each_header,
                               &e);

@@ -32,6 +32,10 @@ typedef struct core_http_request {
     const char *request_id; /* a fresh UUID per request */
     const char *remote_addr;
     void *priv;             /* the connection; for core_http_header* only */
+    /* A request made in-process (core/inproc.h) has no connection (priv NULL):
+     * core_http_header* read these instead. */
+    const struct core_http_header *headers;
+    size_t n_headers;
 } core_http_request;
 
 typedef struct core_http_header {

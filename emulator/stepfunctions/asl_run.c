@@ -1,0 +1,1807 @@
+/*
+ * asl_run.c — the Amazon States Language interpreter (JSONPath query
+ * language): executions on a small pool of worker threads, states, data flow,
+ * Retry/Catch, timeouts, per-execution virtual time, and resume after a crash.
+ *
+ * Threads. Executions never run on the HTTP listener threads: a Task invokes a
+ * Lambda whose handler calls back into the aws listener over loopback, and an
+ * execution holding a listener thread while it waits for that call could take
+ * the listener's last free thread (ARCHITECTURE.md). StartExecution queues the
+ * execution's ARN; `workers` threads take ARNs off the queue and run each
+ * execution to its end. A Parallel state runs each branch on a thread of its
+ * own, a Map state up to MaxConcurrency iterations (10 when unlimited) on
+ * threads of its own, so a branch never waits for a pool slot its parent holds.
+ *
+ * Data flow, in AWS's order (the functions are lang.h's):
+ *   InputPath -> Parameters / ItemSelector -> (task, branches, iterations)
+ *   -> ResultSelector -> ResultPath (against the state's raw input) -> OutputPath.
+ * A Catch puts {"Error", "Cause"} at its ResultPath of the raw input; OutputPath
+ * is not applied then (AWS doesn't). InputPath/OutputPath failures and Fail
+ * paths that select nothing are States.Runtime, which no Retry or Catch
+ * matches; States.TaskFailed matches every error but States.Timeout (and
+ * States.Runtime); States.ALL matches every error but States.Runtime.
+ *
+ * Time. Every timestamp is the execution's "now": core_clock_now_ms plus the
+ * execution's own offset. A Wait or a retry interval under --time real sleeps
+ * (woken early by StopExecution or shutdown); under --time virtual it adds the
+ * delay to the offset of the branch that waits and returns at once — so
+ * executions never wait on each other (one execution's 2 s back-off does not
+ * move the emulator's clock, nor another execution's timestamps), yet the
+ * history shows 2 s, 4 s, 8 s between attempts as AWS's would. Parallel
+ * branches and Map iterations start from their parent's offset and the parent
+ * continues from the largest offset among them (they waited side by side). The
+ * top-level offset is persisted with each write, so a resumed execution's
+ * timestamps go on from where they were.
+ *
+ * Durability (see model.c). Events are appended in memory and flushed: before
+ * each blocking step (a task call, a wait) and at each top-level transition,
+ * together with the position. Before a task runs, the position says "in state
+ * X, entered, these retry counters"; after it, the result and the move to the
+ * next state are one write. After a kill -9, sfn_runtime_resume_all re-queues
+ * every RUNNING execution and it continues from its position: finished steps
+ * are never redone; a task that was running when the process died runs again
+ * (at-least-once for that one step, as on AWS). A Parallel or Map state at top
+ * level is one step: it reruns whole. EXPRESS executions are at-most-once on
+ * AWS and keep no resumable state: their history is written in one transaction
+ * when they end, and one cut short by a crash is aborted on restart, not rerun.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "stepfunctions/lang.h"
+#include "stepfunctions/sfn_impl.h"
+
+#define MAP_DEFAULT_THREADS 10
+
+typedef struct job {
+    char *arn;
+    struct job *next;
+} job;
+
+typedef struct exec_ctx exec_ctx;
+
+#define DEF_CACHE 8
+
+/* Parsed definitions, shared read-only by the executions that run them (the
+ * interpreter never changes a definition tree). */
+typedef struct def_entry {
+    char *text;
+    cJSON *tree;
+    int users;
+    unsigned long long used; /* LRU clock */
+} def_entry;
+
+struct sfn_runtime {
+    sfn_runtime_opts opts;
+    pthread_mutex_t def_lock;
+    def_entry defs[DEF_CACHE];
+    unsigned long long def_clock;
+    pthread_t *threads;
+    int n_threads;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;      /* queue non-empty, or stopping */
+    pthread_cond_t idle_cond; /* queue empty and nothing running */
+    job *head, *tail;
+    int running;
+    int stopping;
+    exec_ctx *active; /* executions being run, for StopExecution and shutdown */
+};
+
+typedef struct pending_event {
+    sfn_event ev;
+    char type[48];
+} pending_event;
+
+struct exec_ctx {
+    sfn_runtime *rt;
+    sfn_exec_row row;
+    const cJSON *definition; /* from the runtime's cache (def_acquire), or own_definition */
+    cJSON *own_definition;   /* when every cache slot is in use */
+    const char *definition_text; /* ephemeral runs: the caller's (borrowed), not in row */
+    cJSON *ctx_base; /* $$ without State / Map */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_int cancelled; /* aborted, or the runtime is stopping */
+    int64_t next_id;
+    int64_t top_offset;   /* persisted offset: the top-level branch's */
+    int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
+    int express;          /* EXPRESS: history written once, at the end; never resumed */
+    int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
+    pending_event *pending;
+    size_t n_pending, cap_pending;
+    cJSON *mock_counts;   /* state name -> invocations so far */
+    atomic_int write_failed; /* a write failed: the execution is no longer ours */
+    exec_ctx *next_active;
+};
+
+/* One thread of control: the top level, a Parallel branch or a Map iteration. */
+typedef struct branch {
+    exec_ctx *ex;
+    int top;
+    int64_t offset_ms;
+    int64_t prev_id;
+    atomic_int *stop; /* set when a sibling failed; may be NULL */
+    const struct branch *parent; /* the branch that forked this one, or NULL */
+    const cJSON *map_item;
+    int map_index;
+} branch;
+
+enum { RUN_OK = 0, RUN_FAIL = 1, RUN_CANCEL = 2, RUN_TIMEOUT = 3 };
+
+/* ---- time and cancellation -------------------------------------------------- */
+
+static int64_t branch_now(const branch *b)
+{
+    return core_clock_now_ms(b->ex->rt->opts.clock) + b->offset_ms;
+}
+
+int64_t sfn_runtime_now_ms(sfn_runtime *rt)
+{
+    return core_clock_now_ms(rt->opts.clock);
+}
+
+static int is_cancelled(const branch *b)
+{
+    if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
+        return 1;
+    const sfn_runtime_opts *o = &b->ex->rt->opts;
+    if (o->alive && !o->alive(o->alive_ctx)) {
+        atomic_store(&b->ex->cancelled, 1);
+        return 1;
+    }
+    for (; b; b = b->parent)
+        if (b->stop && atomic_load(b->stop))
+            return 1;
+    return 0;
+}
+
+/* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile. */
+static int branch_sleep(branch *b, int64_t delay_ms)
+{
+    if (delay_ms <= 0)
+        return is_cancelled(b) ? -1 : 0;
+    if (core_clock_get_mode(b->ex->rt->opts.clock) == CORE_CLOCK_VIRTUAL) {
+        b->offset_ms += delay_ms;
+        if (b->top)
+            b->ex->top_offset = b->offset_ms;
+        return is_cancelled(b) ? -1 : 0;
+    }
+    int64_t until = core_clock_monotonic_ms() + delay_ms;
+    pthread_mutex_lock(&b->ex->lock);
+    while (!is_cancelled(b)) {
+        int64_t left = until - core_clock_monotonic_ms();
+        if (left <= 0)
+            break;
+        if (left > 200)
+            left = 200; /* re-check sibling stop flags, which do not signal */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&b->ex->wake, &b->ex->lock, &ts);
+    }
+    pthread_mutex_unlock(&b->ex->lock);
+    return is_cancelled(b) ? -1 : 0;
+}
+
+/* ---- history ------------------------------------------------------------------ */
+
+/* Append an event: details (owned, may be NULL) is {"<x>EventDetails": {...}}. */
+static void emit(branch *b, const char *type, cJSON *details)
+{
+    exec_ctx *ex = b->ex;
+    /* An ephemeral execution's events are never read: number them, nothing more. */
+    char *text = details && !ex->ephemeral ? cJSON_PrintUnformatted(details) : NULL;
+    cJSON_Delete(details);
+    pthread_mutex_lock(&ex->lock);
+    if (ex->n_pending == ex->cap_pending) {
+        size_t cap = ex->cap_pending ? ex->cap_pending * 2 : 16;
+        pending_event *grown = realloc(ex->pending, cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&ex->lock);
+            free(text);
+            return;
+        }
+        ex->pending = grown;
+        ex->cap_pending = cap;
+    }
+    pending_event *p = &ex->pending[ex->n_pending++];
+    snprintf(p->type, sizeof p->type, "%s", type);
+    p->ev.id = ex->next_id++;
+    p->ev.prev_id = b->prev_id;
+    p->ev.ts_ms = branch_now(b);
+    p->ev.type = NULL;
+    p->ev.details = text;
+    b->prev_id = p->ev.id;
+    pthread_mutex_unlock(&ex->lock);
+}
+
+/* Write pending events with u's position/closing (u may be NULL: events only). */
+static int flush(branch *b, sfn_exec_update *u)
+{
+    exec_ctx *ex = b->ex;
+    sfn_exec_update none = {0};
+    if (!u)
+        u = &none;
+    pthread_mutex_lock(&ex->lock);
+    if (b->top)
+        ex->top_offset = b->offset_ms;
+    u->offset_ms = ex->top_offset;
+    if (ex->ephemeral) {
+        if (u->status) {
+            char **dst[] = {&ex->row.status, &ex->row.output, &ex->row.error, &ex->row.cause};
+            const char *src[] = {u->status, u->output, u->error, u->cause};
+            for (size_t i = 0; i < 4; i++) {
+                free(*dst[i]);
+                *dst[i] = src[i] ? strdup(src[i]) : NULL;
+            }
+            ex->row.stop_ms = u->stop_ms;
+        }
+        for (size_t i = 0; i < ex->n_pending; i++)
+            free(ex->pending[i].ev.details);
+        ex->n_pending = 0;
+        pthread_mutex_unlock(&ex->lock);
+        return CORE_OK;
+    }
+    if (ex->express && !u->status) {
+        /* Express executions are at-most-once on AWS: no positions, one write at the end. */
+        pthread_mutex_unlock(&ex->lock);
+        return ex->write_failed ? CORE_ERROR : CORE_OK;
+    }
+    sfn_event *evs = calloc(ex->n_pending + 1, sizeof *evs);
+    for (size_t i = 0; evs && i < ex->n_pending; i++) {
+        evs[i] = ex->pending[i].ev;
+        evs[i].type = ex->pending[i].type;
+    }
+    u->events = evs;
+    u->n_events = evs ? ex->n_pending : 0;
+    core_err err;
+    core_err_clear(&err);
+    int rc = ex->write_failed ? CORE_ERROR
+                              : sfn_model_exec_update(ex->rt->opts.model, ex->row.arn, u, &err);
+    if (rc != CORE_OK && !ex->write_failed) {
+        ex->write_failed = 1;
+        if (strcmp(err.type, "ExecutionNotRunning") != 0)
+            core_log(CORE_LOG_ERROR, "stepfunctions", NULL, "%s: %s", ex->row.arn, err.message);
+    }
+    for (size_t i = 0; i < ex->n_pending; i++)
+        free(ex->pending[i].ev.details);
+    ex->n_pending = 0;
+    free(evs);
+    pthread_mutex_unlock(&ex->lock);
+    return rc;
+}
+
+static cJSON *details_obj(cJSON *root, const char *key)
+{
+    return cJSON_AddObjectToObject(root, key);
+}
+
+static void add_payload(cJSON *d, const char *key, const cJSON *value)
+{
+    char *text = value ? cJSON_PrintUnformatted(value) : strdup("null");
+    cJSON_AddStringToObject(d, key, text ? text : "null");
+    free(text);
+    char dkey[48];
+    snprintf(dkey, sizeof dkey, "%sDetails", key);
+    cJSON *det = cJSON_AddObjectToObject(d, dkey);
+    cJSON_AddBoolToObject(det, "truncated", 0);
+}
+
+/* A payload in event details, unless nobody will read them (an ephemeral run). */
+static void add_payload_if(const branch *b, cJSON *d, const char *key, const cJSON *value)
+{
+    if (!b->ex->ephemeral)
+        add_payload(d, key, value);
+}
+
+static void emit_state(branch *b, const char *type, const char *suffix, const char *name,
+                       const char *key, const cJSON *payload)
+{
+    char ev[64];
+    snprintf(ev, sizeof ev, "%s%s", type, suffix);
+    if (b->ex->ephemeral) {
+        emit(b, ev, NULL);
+        return;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *d = details_obj(root, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
+                                                                 : "stateExitedEventDetails");
+    cJSON_AddStringToObject(d, "name", name);
+    add_payload(d, key, payload);
+    emit(b, ev, root);
+}
+
+static void emit_error(branch *b, const char *type, const char *details_key,
+                       const char *resource_type, const char *resource, const core_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *d = details_obj(root, details_key);
+    if (resource_type) {
+        cJSON_AddStringToObject(d, "resourceType", resource_type);
+        cJSON_AddStringToObject(d, "resource", resource);
+    }
+    cJSON_AddStringToObject(d, "error", err->type);
+    cJSON_AddStringToObject(d, "cause", err->message);
+    emit(b, type, root);
+}
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static const cJSON *field(const cJSON *state, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(state, name);
+}
+
+static const char *str_field(const cJSON *state, const char *name)
+{
+    const cJSON *f = field(state, name);
+    return cJSON_IsString(f) ? f->valuestring : NULL;
+}
+
+/* The context object $$ for a state. */
+/* 1 if any string of the state's definition mentions the context object. */
+static int uses_context(const cJSON *node)
+{
+    if (cJSON_IsString(node))
+        return strstr(node->valuestring, "$$") != NULL;
+    for (const cJSON *c = node ? node->child : NULL; c; c = c->next)
+        if (uses_context(c))
+            return 1;
+    return 0;
+}
+
+/* The context object $$ for a state, or NULL when the state never reads it
+ * (building it copies the execution's input: not for nothing). */
+static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_t entered_ms,
+                          int retry_count)
+{
+    if (!uses_context(def))
+        return NULL;
+    cJSON *c = cJSON_Duplicate(b->ex->ctx_base, 1);
+    cJSON *s = cJSON_AddObjectToObject(c, "State");
+    char ts[40];
+    core_log_format_time(entered_ms, ts, sizeof ts);
+    cJSON_AddStringToObject(s, "EnteredTime", ts);
+    cJSON_AddStringToObject(s, "Name", state);
+    cJSON_AddNumberToObject(s, "RetryCount", retry_count);
+    if (b->map_item) {
+        cJSON *m = cJSON_AddObjectToObject(c, "Map");
+        cJSON *item = cJSON_AddObjectToObject(m, "Item");
+        cJSON_AddNumberToObject(item, "Index", b->map_index);
+        cJSON_AddItemToObject(item, "Value", cJSON_Duplicate(b->map_item, 1));
+    }
+    return c;
+}
+
+/* A Runtime error (no Retry, no Catch). */
+static int is_runtime(const core_err *err)
+{
+    return !strcmp(err->type, "States.Runtime");
+}
+
+static int error_matches(const cJSON *equals, const char *error)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, equals)
+    {
+        if (!cJSON_IsString(e))
+            continue;
+        if (!strcmp(e->valuestring, error))
+            return 1;
+        if (!strcmp(e->valuestring, "States.ALL") && strcmp(error, "States.Runtime") != 0 &&
+            strcmp(error, "States.DataLimitExceeded") != 0)
+            return 1;
+        if (!strcmp(e->valuestring, "States.TaskFailed") && strcmp(error, "States.Timeout") != 0 &&
+            strcmp(error, "States.Runtime") != 0 && strcmp(error, "States.DataLimitExceeded") != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static double num_field(const cJSON *o, const char *name, double dflt)
+{
+    const cJSON *f = field(o, name);
+    return cJSON_IsNumber(f) ? f->valuedouble : dflt;
+}
+
+/* Deterministic jitter: the same execution, state and attempt always draw the
+ * same number, so a FULL-jitter history replays identically. */
+static double jitter_draw(const branch *b, const char *state, int attempt)
+{
+    return sfn_chaos_draw(0x5f3759dfULL, b->ex->row.name, state, attempt + 7919);
+}
+
+typedef enum { ERR_FAIL, ERR_RETRY, ERR_CAUGHT } err_outcome;
+
+/* After a Task/Parallel/Map attempt failed with err: retry (having waited),
+ * catch (*output, *next set), or fail. retries: one counter per retrier. */
+static err_outcome handle_error(branch *b, const char *name, const cJSON *state,
+                                const cJSON *raw_input, int *retries, size_t n_retriers,
+                                core_err *err, cJSON **output, const char **next)
+{
+    if (is_runtime(err))
+        return ERR_FAIL;
+    const cJSON *retry = field(state, "Retry");
+    size_t i = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, retry)
+    {
+        if (i >= n_retriers)
+            break;
+        if (error_matches(field(r, "ErrorEquals"), err->type)) {
+            int max = (int)num_field(r, "MaxAttempts", 3);
+            if (retries[i] < max) {
+                double interval = num_field(r, "IntervalSeconds", 1);
+                double rate = num_field(r, "BackoffRate", 2.0);
+                double delay = interval * pow(rate, retries[i]);
+                const cJSON *cap = field(r, "MaxDelaySeconds");
+                if (cJSON_IsNumber(cap) && delay > cap->valuedouble)
+                    delay = cap->valuedouble;
+                const char *jitter = str_field(r, "JitterStrategy");
+                if (jitter && !strcmp(jitter, "FULL"))
+                    delay *= jitter_draw(b, name, retries[i]);
+                retries[i]++;
+                if (branch_sleep(b, (int64_t)llround(delay * 1000.0)) != 0)
+                    return ERR_FAIL;
+                return ERR_RETRY;
+            }
+            break; /* the first matching retrier decides; exhausted: on to Catch */
+        }
+        i++;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, field(state, "Catch"))
+    {
+        if (!error_matches(field(c, "ErrorEquals"), err->type))
+            continue;
+        cJSON *eo = cJSON_CreateObject();
+        cJSON_AddStringToObject(eo, "Error", err->type);
+        cJSON_AddStringToObject(eo, "Cause", err->message);
+        core_err inner;
+        core_err_clear(&inner);
+        cJSON *out = NULL;
+        int rc = sfn_result_path(raw_input, field(c, "ResultPath"), eo, &out, &inner);
+        cJSON_Delete(eo);
+        if (rc != CORE_OK) {
+            *err = inner;
+            return ERR_FAIL;
+        }
+        *output = out;
+        *next = str_field(c, "Next");
+        return ERR_CAUGHT;
+    }
+    return ERR_FAIL;
+}
+
+/* Re-type an error of the data language that happened at stage `what`. */
+static void retype(core_err *err, const char *type)
+{
+    snprintf(err->type, sizeof err->type, "%s", type);
+}
+
+/* ---- Wait timestamps -------------------------------------------------------------- */
+
+/* Parse an RFC 3339 timestamp ("2016-03-14T01:59:00Z", fractions and offsets
+ * allowed) into epoch ms. 0 on success. */
+static int parse_timestamp(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+        return -1;
+    const char *p = s + n;
+    int64_t frac_ms = 0;
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        int64_t scale = 100;
+        while (*p >= '0' && *p <= '9') {
+            if (digits < 3)
+                frac_ms += (*p - '0') * scale;
+            scale /= 10;
+            digits++;
+            p++;
+        }
+        if (!digits)
+            return -1;
+    }
+    int64_t offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2 || strlen(p) != 6)
+            return -1;
+        offset_min = (int64_t)(oh * 60 + om) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = sec};
+    time_t t = timegm(&tm);
+    *out = (int64_t)t * 1000 + frac_ms - offset_min * 60000;
+    return 0;
+}
+
+/* ---- states ------------------------------------------------------------------------ */
+
+static int run_states(branch *b, const cJSON *machine, const char *start, cJSON *input,
+                      int entered, const char *retries_json, cJSON **out, core_err *err);
+static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
+                       size_t n);
+
+/* InputPath, as a States.Runtime failure when it selects nothing. */
+static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **out,
+                      core_err *err)
+{
+    if (sfn_filter_path(input, ctx, field(state, "InputPath"), out, err) != CORE_OK) {
+        retype(err, "States.Runtime");
+        return CORE_ERROR;
+    }
+    return CORE_OK;
+}
+
+static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, cJSON **out,
+                       core_err *err)
+{
+    if (sfn_filter_path(doc, ctx, field(state, "OutputPath"), out, err) != CORE_OK) {
+        retype(err, "States.Runtime");
+        return CORE_ERROR;
+    }
+    return CORE_OK;
+}
+
+/* ResultSelector -> ResultPath -> OutputPath of a result (borrowed). */
+static int finish_result(const cJSON *state, const cJSON *raw_input, const cJSON *result,
+                         const cJSON *ctx, cJSON **out, core_err *err)
+{
+    cJSON *selected = NULL;
+    const cJSON *sel = field(state, "ResultSelector");
+    if (sel) {
+        if (sfn_payload_template(sel, result, ctx, &selected, err) != CORE_OK)
+            return CORE_ERROR;
+        result = selected;
+    }
+    cJSON *placed = NULL;
+    int rc = sfn_result_path(raw_input, field(state, "ResultPath"), result, &placed, err);
+    cJSON_Delete(selected);
+    if (rc != CORE_OK)
+        return CORE_ERROR;
+    rc = output_path(state, placed, ctx, out, err);
+    cJSON_Delete(placed);
+    return rc;
+}
+
+/* Parameters (or ItemSelector) against the effective input; a copy of it when absent. */
+static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, cJSON **out,
+                      core_err *err)
+{
+    if (!tmpl) {
+        *out = cJSON_Duplicate(effective, 1);
+        return CORE_OK;
+    }
+    return sfn_payload_template(tmpl, effective, ctx, out, err);
+}
+
+static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                    cJSON **out, core_err *err)
+{
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *effective = NULL, *result = NULL;
+    int rc = input_path(state, input, ctx, &effective, err);
+    if (rc == CORE_OK) {
+        const cJSON *fixed = field(state, "Result");
+        if (fixed)
+            result = cJSON_Duplicate(fixed, 1);
+        else
+            rc = parameters(field(state, "Parameters"), effective, ctx, &result, err);
+    }
+    if (rc == CORE_OK) {
+        cJSON *placed = NULL;
+        rc = sfn_result_path(input, field(state, "ResultPath"), result, &placed, err);
+        if (rc == CORE_OK)
+            rc = output_path(state, placed, ctx, out, err);
+        cJSON_Delete(placed);
+    }
+    cJSON_Delete(result);
+    cJSON_Delete(effective);
+    cJSON_Delete(ctx);
+    return rc;
+}
+
+static int run_choice(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                      cJSON **out, const char **next, core_err *err)
+{
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &effective, err);
+    *next = NULL;
+    const cJSON *rule;
+    cJSON_ArrayForEach(rule, field(state, "Choices"))
+    {
+        if (rc != CORE_OK)
+            break;
+        int matched = 0;
+        rc = sfn_choice_match(rule, effective, ctx, &matched, err);
+        if (rc == CORE_OK && matched) {
+            *next = str_field(rule, "Next");
+            break;
+        }
+    }
+    if (rc == CORE_OK && !*next) {
+        *next = str_field(state, "Default");
+        if (!*next) {
+            core_err_set(err, 400, "States.NoChoiceMatched",
+                         "No Choice Rules matched and no Default: %s", name);
+            rc = CORE_ERROR;
+        }
+    }
+    if (rc == CORE_OK)
+        rc = output_path(state, effective, ctx, out, err);
+    cJSON_Delete(effective);
+    cJSON_Delete(ctx);
+    return rc;
+}
+
+static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                    cJSON **out, core_err *err)
+{
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &effective, err);
+    int64_t delay = 0;
+    if (rc == CORE_OK) {
+        const cJSON *secs = field(state, "Seconds");
+        const char *secs_path = str_field(state, "SecondsPath");
+        const cJSON *stamp = field(state, "Timestamp");
+        const char *stamp_path = str_field(state, "TimestampPath");
+        cJSON *v = NULL;
+        if (secs_path || stamp_path) {
+            const char *path = secs_path ? secs_path : stamp_path;
+            if (sfn_path_get(effective, ctx, path, &v, err) != CORE_OK) {
+                retype(err, "States.Runtime");
+                rc = CORE_ERROR;
+            }
+        }
+        if (rc == CORE_OK && (cJSON_IsNumber(secs) || secs_path)) {
+            const cJSON *n = secs_path ? v : secs;
+            if (!cJSON_IsNumber(n) || n->valuedouble < 0) {
+                core_err_set(err, 400, "States.Runtime",
+                             "Invalid value for SecondsPath in state '%s'", name);
+                rc = CORE_ERROR;
+            } else {
+                delay = (int64_t)llround(n->valuedouble * 1000.0);
+            }
+        } else if (rc == CORE_OK && (cJSON_IsString(stamp) || stamp_path)) {
+            const cJSON *s = stamp_path ? v : stamp;
+            int64_t when;
+            if (!cJSON_IsString(s) || parse_timestamp(s->valuestring, &when) != 0) {
+                core_err_set(err, 400, "States.Runtime", "Invalid timestamp in state '%s'", name);
+                rc = CORE_ERROR;
+            } else {
+                delay = when - branch_now(b);
+            }
+        }
+        cJSON_Delete(v);
+    }
+    if (rc == CORE_OK && b->top && b->ex->deadline_ms &&
+        branch_now(b) + delay > b->ex->deadline_ms)
+        delay = b->ex->deadline_ms - branch_now(b); /* the execution times out meanwhile */
+    if (rc == CORE_OK) {
+        checkpoint(b, name, input, NULL, 0);
+        if (branch_sleep(b, delay) != 0) {
+            cJSON_Delete(effective);
+            cJSON_Delete(ctx);
+            return RUN_CANCEL;
+        }
+        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
+            cJSON_Delete(effective);
+            cJSON_Delete(ctx);
+            core_err_set(err, 400, "States.Timeout", "The execution timed out");
+            return RUN_TIMEOUT;
+        }
+        rc = output_path(state, effective, ctx, out, err);
+    }
+    cJSON_Delete(effective);
+    cJSON_Delete(ctx);
+    return rc == CORE_OK ? RUN_OK : RUN_FAIL;
+}
+
+static int run_fail(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                    core_err *err)
+{
+    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    const char *error = str_field(state, "Error");
+    const char *cause = str_field(state, "Cause");
+    cJSON *ev = NULL, *cv = NULL;
+    int rc = CORE_OK;
+    const char *ep = str_field(state, "ErrorPath"), *cp = str_field(state, "CausePath");
+    if (ep) {
+        if (sfn_is_intrinsic(ep) ? sfn_intrinsic_eval(ep, input, ctx, &ev, err)
+                                 : sfn_path_get(input, ctx, ep, &ev, err)) {
+            rc = CORE_ERROR;
+        } else if (!cJSON_IsString(ev)) {
+            rc = core_err_set(err, 400, "States.Runtime",
+                              "The ErrorPath in state '%s' did not resolve to a string", name);
+        } else {
+            error = ev->valuestring;
+        }
+    }
+    if (rc == CORE_OK && cp) {
+        if (sfn_is_intrinsic(cp) ? sfn_intrinsic_eval(cp, input, ctx, &cv, err)
+                                 : sfn_path_get(input, ctx, cp, &cv, err)) {
+            rc = CORE_ERROR;
+        } else if (!cJSON_IsString(cv)) {
+            rc = core_err_set(err, 400, "States.Runtime",
+                              "The CausePath in state '%s' did not resolve to a string", name);
+        } else {
+            cause = cv->valuestring;
+        }
+    }
+    if (rc == CORE_OK) {
+        core_err_set(err, 400, error ? error : "", "%s", cause ? cause : "");
+    } else {
+        retype(err, "States.Runtime");
+    }
+    cJSON_Delete(ev);
+    cJSON_Delete(cv);
+    cJSON_Delete(ctx);
+    return RUN_FAIL;
+}
+
+/* Timeout of a task in ms (0: none): TimeoutSeconds or TimeoutSecondsPath. */
+static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out, core_err *err)
+{
+    *out = 0;
+    const cJSON *t = field(state, "TimeoutSeconds");
+    if (cJSON_IsNumber(t)) {
+        *out = (int64_t)(t->valuedouble * 1000);
+        return CORE_OK;
+    }
+    const char *path = str_field(state, "TimeoutSecondsPath");
+    if (!path)
+        return CORE_OK;
+    cJSON *v = NULL;
+    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
+        v->valuedouble < 1) {
+        cJSON_Delete(v);
+        return core_err_set(err, 400, "States.Runtime",
+                            "The TimeoutSecondsPath '%s' did not resolve to a positive integer",
+                            path);
+    }
+    *out = (int64_t)(v->valuedouble * 1000);
+    cJSON_Delete(v);
+    return CORE_OK;
+}
+
+/* Chaos, then the mock config, then the real integration: chaos comes first so a
+ * seeded fault matrix can run over mocked sagas. */
+static int invoke_task(branch *b, const char *name, const char *resource, const cJSON *params,
+                       int attempt, cJSON **result, core_err *err)
+{
+    exec_ctx *ex = b->ex;
+    const sfn_runtime_opts *o = &ex->rt->opts;
+    if (o->chaos) {
+        const char *fn = str_field(params, "FunctionName");
+        if (sfn_chaos_decide(o->chaos, ex->row.name, name, fn ? fn : resource, attempt, err))
+            return CORE_ERROR;
+    }
+    if (o->mocks && ex->row.test_case) {
+        pthread_mutex_lock(&ex->lock);
+        cJSON *count = cJSON_GetObjectItemCaseSensitive(ex->mock_counts, name);
+        int n = count ? count->valueint : 0;
+        if (count)
+            cJSON_SetNumberValue(count, n + 1);
+        else
+            cJSON_AddNumberToObject(ex->mock_counts, name, 1);
+        pthread_mutex_unlock(&ex->lock);
+        int m = sfn_mocks_answer(o->mocks, ex->row.machine_name, ex->row.test_case, name, n,
+                                 result, err);
+        if (m == 1)
+            return CORE_OK;
+        if (m == 2)
+            return CORE_ERROR;
+    }
+    sfn_task_call call = {.resource = resource, .params = params, .region = o->region};
+    return sfn_task_invoke(&o->hooks, &call, result, err);
+}
+
+static char *retries_text(const int *retries, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(retries[i]));
+    char *t = cJSON_PrintUnformatted(a);
+    cJSON_Delete(a);
+    return t;
+}
+
+/* Flush events and, at top level, the "in this state, entered, these counters" position. */
+static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
+                       size_t n)
+{
+    if (!b->top || b->ex->ephemeral || b->ex->express) {
+        flush(b, NULL); /* no position: nothing resumes these */
+        return;
+    }
+    char *in = cJSON_PrintUnformatted(input);
+    char *rt = retries_text(retries, n);
+    sfn_exec_update u = {.pos_state = name, .pos_input = in, .pos_entered = 1,
+                         .pos_retries = rt};
+    flush(b, &u);
+    free(in);
+    free(rt);
+}
+
+static size_t load_retries(const cJSON *state, const char *json, int **out)
+{
+    size_t n = (size_t)cJSON_GetArraySize(field(state, "Retry"));
+    *out = calloc(n + 1, sizeof **out);
+    cJSON *saved = json ? cJSON_Parse(json) : NULL;
+    for (size_t i = 0; i < n && *out; i++) {
+        const cJSON *v = cJSON_GetArrayItem(saved, (int)i);
+        (*out)[i] = cJSON_IsNumber(v) ? v->valueint : 0;
+    }
+    cJSON_Delete(saved);
+    return n;
+}
+
+static int total_retries(const int *r, size_t n)
+{
+    int t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += r[i];
+    return t;
+}
+
+static int run_task(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                    const char *retries_json, cJSON **out, const char **next, core_err *err)
+{
+    const char *resource = str_field(state, "Resource");
+    char rtype[64] = "", rname[64] = "";
+    int bare = 0;
+    sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname, &bare);
+    int *retries;
+    size_t n_retriers = load_retries(state, retries_json, &retries);
+    int result_rc = RUN_FAIL;
+    for (;;) {
+        int attempt = total_retries(retries, n_retriers);
+        cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
+        cJSON *effective = NULL, *params = NULL, *result = NULL;
+        int64_t timeout_ms = 0;
+        int rc = input_path(state, input, ctx, &effective, err);
+        if (rc == CORE_OK)
+            rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
+        if (rc == CORE_OK)
+            rc = task_timeout(state, effective, &timeout_ms, err);
+        if (rc == CORE_OK) {
+            cJSON *root = cJSON_CreateObject();
+            if (bare) {
+                cJSON *d = details_obj(root, "lambdaFunctionScheduledEventDetails");
+                cJSON_AddStringToObject(d, "resource", resource);
+                add_payload_if(b, d, "input", params);
+                if (timeout_ms)
+                    cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
+                emit(b, "LambdaFunctionScheduled", root);
+                emit(b, "LambdaFunctionStarted", NULL);
+            } else {
+                cJSON *d = details_obj(root, "taskScheduledEventDetails");
+                cJSON_AddStringToObject(d, "resourceType", rtype);
+                cJSON_AddStringToObject(d, "resource", rname);
+                cJSON_AddStringToObject(d, "region", b->ex->rt->opts.region);
+                char *p = b->ex->ephemeral ? NULL : cJSON_PrintUnformatted(params);
+                cJSON_AddStringToObject(d, "parameters", p ? p : "{}");
+                free(p);
+                if (timeout_ms)
+                    cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
+                const cJSON *hb = field(state, "HeartbeatSeconds");
+                if (cJSON_IsNumber(hb))
+                    cJSON_AddNumberToObject(d, "heartbeatInSeconds", hb->valuedouble);
+                emit(b, "TaskScheduled", root);
+                root = cJSON_CreateObject();
+                d = details_obj(root, "taskStartedEventDetails");
+                cJSON_AddStringToObject(d, "resourceType", rtype);
+                cJSON_AddStringToObject(d, "resource", rname);
+                emit(b, "TaskStarted", root);
+            }
+            checkpoint(b, name, input, retries, n_retriers);
+            if (is_cancelled(b)) {
+                cJSON_Delete(params);
+                cJSON_Delete(effective);
+                cJSON_Delete(ctx);
+                result_rc = RUN_CANCEL;
+                break;
+            }
+            int64_t t0 = core_clock_monotonic_ms();
+            rc = invoke_task(b, name, resource ? resource : "", params, attempt, &result, err);
+            int64_t took = core_clock_monotonic_ms() - t0;
+            if (is_cancelled(b)) {
+                /* Stopped or shutting down while it ran (a failure may only be the listener
+                 * going away): record nothing; a resumed execution runs it again. */
+                cJSON_Delete(result);
+                cJSON_Delete(params);
+                cJSON_Delete(effective);
+                cJSON_Delete(ctx);
+                result_rc = RUN_CANCEL;
+                break;
+            }
+            int timed_out = rc == CORE_OK && timeout_ms && took > timeout_ms;
+            if (timed_out || (rc != CORE_OK && !strcmp(err->type, "States.Timeout"))) {
+                cJSON_Delete(result);
+                result = NULL;
+                char why[sizeof err->message];
+                snprintf(why, sizeof why, "%s", rc != CORE_OK ? err->message : "");
+                core_err_set(err, 400, "States.Timeout", "%s", why);
+                rc = CORE_ERROR;
+                emit_error(b, bare ? "LambdaFunctionTimedOut" : "TaskTimedOut",
+                           bare ? "lambdaFunctionTimedOutEventDetails"
+                                : "taskTimedOutEventDetails",
+                           bare ? NULL : rtype, rname, err);
+            } else if (rc == CORE_OK) {
+                cJSON *root2 = cJSON_CreateObject();
+                cJSON *d = details_obj(root2, bare ? "lambdaFunctionSucceededEventDetails"
+                                                   : "taskSucceededEventDetails");
+                if (!bare) {
+                    cJSON_AddStringToObject(d, "resourceType", rtype);
+                    cJSON_AddStringToObject(d, "resource", rname);
+                }
+                add_payload_if(b, d, "output", result);
+                emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", root2);
+                rc = finish_result(state, input, result, ctx, out, err);
+            } else {
+                emit_error(b, bare ? "LambdaFunctionFailed" : "TaskFailed",
+                           bare ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
+                           bare ? NULL : rtype, rname, err);
+            }
+        }
+        cJSON_Delete(result);
+        cJSON_Delete(params);
+        cJSON_Delete(effective);
+        cJSON_Delete(ctx);
+        if (rc == CORE_OK) {
+            *next = str_field(state, "Next");
+            result_rc = RUN_OK;
+            break;
+        }
+        err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
+        if (o == ERR_RETRY)
+            continue;
+        if (is_cancelled(b)) {
+            result_rc = RUN_CANCEL;
+            break;
+        }
+        result_rc = o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+        break;
+    }
+    free(retries);
+    return result_rc;
+}
+
+/* ---- Parallel and Map ----------------------------------------------------------------- */
+
+typedef struct child {
+    branch b;
+    const cJSON *machine;
+    cJSON *input; /* owned until run */
+    cJSON *output;
+    core_err err;
+    int rc;
+    pthread_t thread;
+    int started;
+    /* Map: the iteration's place */
+    const char *map_name;
+    int index;
+    atomic_int *fail_count;
+    int tolerant; /* Map with a tolerated failure threshold: failures do not stop siblings */
+} child;
+
+static void *child_main(void *arg)
+{
+    child *c = arg;
+    const char *start = str_field(c->machine, "StartAt");
+    cJSON *in = c->input;
+    c->input = NULL;
+    c->rc = run_states(&c->b, c->machine, start ? start : "", in, 0, NULL, &c->output, &c->err);
+    if (c->rc == RUN_FAIL && !c->tolerant && c->b.stop)
+        atomic_store(c->b.stop, 1);
+    return NULL;
+}
+
+static void child_init(child *c, branch *parent, atomic_int *stop, const cJSON *machine,
+                       cJSON *input)
+{
+    memset(c, 0, sizeof *c);
+    c->b.ex = parent->ex;
+    c->b.top = 0;
+    c->b.offset_ms = parent->offset_ms;
+    c->b.prev_id = parent->prev_id;
+    c->b.stop = stop;
+    c->b.parent = parent;
+    c->machine = machine;
+    c->input = input;
+    core_err_clear(&c->err);
+}
+
+static int run_parallel(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                        cJSON **out, const char **next, core_err *err)
+{
+    int *retries;
+    size_t n_retriers = load_retries(state, NULL, &retries);
+    const cJSON *branches = field(state, "Branches");
+    int n = cJSON_GetArraySize(branches);
+    int result_rc = RUN_FAIL;
+    for (;;) {
+        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *effective = NULL, *params = NULL;
+        int rc = input_path(state, input, ctx, &effective, err);
+        if (rc == CORE_OK)
+            rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
+        if (rc == CORE_OK) {
+            emit(b, "ParallelStateStarted", NULL);
+            checkpoint(b, name, input, retries, n_retriers);
+            atomic_int stop = 0;
+            child *kids = calloc((size_t)n + 1, sizeof *kids);
+            for (int i = 0; i < n; i++) {
+                child_init(&kids[i], b, &stop, cJSON_GetArrayItem(branches, i),
+                           cJSON_Duplicate(params, 1));
+                kids[i].started = pthread_create(&kids[i].thread, NULL, child_main,
+                                                 &kids[i]) == 0;
+                if (!kids[i].started)
+                    child_main(&kids[i]);
+            }
+            cJSON *results = cJSON_CreateArray();
+            int failed = -1, cancelled = 0;
+            for (int i = 0; i < n; i++) {
+                if (kids[i].started)
+                    pthread_join(kids[i].thread, NULL);
+                if (kids[i].b.offset_ms > b->offset_ms)
+                    b->offset_ms = kids[i].b.offset_ms;
+                if (kids[i].rc == RUN_FAIL && failed < 0)
+                    failed = i;
+                if (kids[i].rc == RUN_CANCEL)
+                    cancelled = 1;
+                cJSON_AddItemToArray(results, kids[i].output ? kids[i].output : cJSON_CreateNull());
+                kids[i].output = NULL;
+            }
+            if (failed >= 0) {
+                *err = kids[failed].err;
+                emit(b, "ParallelStateFailed", NULL);
+                rc = CORE_ERROR;
+            } else if (cancelled || is_cancelled(b)) {
+                free(kids);
+                cJSON_Delete(results);
+                cJSON_Delete(params);
+                cJSON_Delete(effective);
+                cJSON_Delete(ctx);
+                result_rc = RUN_CANCEL;
+                break;
+            } else {
+                emit(b, "ParallelStateSucceeded", NULL);
+                rc = finish_result(state, input, results, ctx, out, err);
+            }
+            free(kids);
+            cJSON_Delete(results);
+        }
+        cJSON_Delete(params);
+        cJSON_Delete(effective);
+        cJSON_Delete(ctx);
+        if (rc == CORE_OK) {
+            *next = str_field(state, "Next");
+            result_rc = RUN_OK;
+            break;
+        }
+        err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
+        if (o == ERR_RETRY)
+            continue;
+        result_rc = is_cancelled(b) ? RUN_CANCEL : o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+        break;
+    }
+    free(retries);
+    return result_rc;
+}
+
+typedef struct map_run {
+    child *kids;
+    int n;
+    atomic_int next_index;
+    atomic_int *stop;
+    branch *parent;
+    const char *name;
+} map_run;
+
+static void emit_iteration(branch *b, const char *type, const char *name, int index)
+{
+    cJSON *root = cJSON_CreateObject();
+    char key[64];
+    snprintf(key, sizeof key, "%c%sEventDetails", type[0] + 32, type + 1);
+    cJSON *d = details_obj(root, key);
+    cJSON_AddStringToObject(d, "name", name);
+    cJSON_AddNumberToObject(d, "index", index);
+    emit(b, type, root);
+}
+
+static void *map_worker(void *arg)
+{
+    map_run *mr = arg;
+    for (;;) {
+        int i = atomic_fetch_add(&mr->next_index, 1);
+        if (i >= mr->n)
+            break;
+        child *c = &mr->kids[i];
+        if (atomic_load(mr->stop) || is_cancelled(mr->parent)) {
+            c->rc = RUN_CANCEL;
+            cJSON_Delete(c->input);
+            c->input = NULL;
+            continue;
+        }
+        emit_iteration(&c->b, "MapIterationStarted", mr->name, i);
+        child_main(c);
+        if (c->rc == RUN_OK)
+            emit_iteration(&c->b, "MapIterationSucceeded", mr->name, i);
+        else if (c->rc == RUN_FAIL)
+            emit_iteration(&c->b, "MapIterationFailed", mr->name, i);
+        else
+            emit_iteration(&c->b, "MapIterationAborted", mr->name, i);
+    }
+    return NULL;
+}
+
+static int run_map(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                   cJSON **out, const char **next, core_err *err)
+{
+    int *retries;
+    size_t n_retriers = load_retries(state, NULL, &retries);
+    const cJSON *proc = field(state, "ItemProcessor");
+    if (!proc)
+        proc = field(state, "Iterator");
+    const cJSON *selector = field(state, "ItemSelector");
+    if (!selector)
+        selector = field(state, "Parameters");
+    int result_rc = RUN_FAIL;
+    for (;;) {
+        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *effective = NULL, *items = NULL;
+        int rc = input_path(state, input, ctx, &effective, err);
+        if (rc == CORE_OK) {
+            const char *ip = str_field(state, "ItemsPath");
+            if (sfn_path_get(effective, ctx, ip ? ip : "$", &items, err) != CORE_OK) {
+                retype(err, "States.Runtime");
+                rc = CORE_ERROR;
+            } else if (!cJSON_IsArray(items)) {
+                rc = core_err_set(err, 400, "States.Runtime",
+                                  "Map state '%s': ItemsPath did not resolve to a JSON array",
+                                  name);
+            }
+        }
+        if (rc == CORE_OK) {
+            int n = cJSON_GetArraySize(items);
+            cJSON *root = cJSON_CreateObject();
+            cJSON_AddNumberToObject(details_obj(root, "mapStateStartedEventDetails"), "length", n);
+            emit(b, "MapStateStarted", root);
+            checkpoint(b, name, input, retries, n_retriers);
+            const cJSON *tc = field(state, "ToleratedFailureCount");
+            const cJSON *tp = field(state, "ToleratedFailurePercentage");
+            int tolerant = cJSON_IsNumber(tc) || cJSON_IsNumber(tp);
+            double tolerated = 0;
+            if (cJSON_IsNumber(tc))
+                tolerated = tc->valuedouble;
+            if (cJSON_IsNumber(tp)) {
+                double byp = tp->valuedouble * n / 100.0;
+                tolerated = cJSON_IsNumber(tc) && tc->valuedouble < byp ? tc->valuedouble : byp;
+            }
+            atomic_int stop = 0;
+            child *kids = calloc((size_t)n + 1, sizeof *kids);
+            int i = 0;
+            const cJSON *item;
+            cJSON_ArrayForEach(item, items)
+            {
+                child_init(&kids[i], b, &stop, proc, NULL);
+                kids[i].b.map_item = item;
+                kids[i].b.map_index = i;
+                kids[i].tolerant = tolerant;
+                cJSON *ictx = context_for(&kids[i].b, name, state, branch_now(b), 0);
+                if (selector) {
+                    if (sfn_payload_template(selector, effective, ictx, &kids[i].input, err) !=
+                        CORE_OK)
+                        rc = CORE_ERROR;
+                } else {
+                    kids[i].input = cJSON_Duplicate(item, 1);
+                }
+                cJSON_Delete(ictx);
+                kids[i].b.map_item = NULL;
+                i++;
+            }
+            if (rc == CORE_OK) {
+                int mc = (int)num_field(state, "MaxConcurrency", 0);
+                int threads = mc > 0 ? mc : MAP_DEFAULT_THREADS;
+                if (threads > n)
+                    threads = n;
+                map_run mr = {.kids = kids, .n = n, .stop = &stop, .parent = b, .name = name};
+                atomic_init(&mr.next_index, 0);
+                pthread_t *th = calloc((size_t)threads + 1, sizeof *th);
+                int started = 0;
+                for (int t = 0; t < threads; t++)
+                    if (pthread_create(&th[t], NULL, map_worker, &mr) == 0)
+                        started++;
+                if (!started)
+                    map_worker(&mr);
+                for (int t = 0; t < started; t++)
+                    pthread_join(th[t], NULL);
+                free(th);
+                cJSON *results = cJSON_CreateArray();
+                int failures = 0, first_fail = -1, cancelled = 0;
+                for (int k = 0; k < n; k++) {
+                    if (kids[k].b.offset_ms > b->offset_ms)
+                        b->offset_ms = kids[k].b.offset_ms;
+                    if (kids[k].rc == RUN_FAIL) {
+                        failures++;
+                        if (first_fail < 0)
+                            first_fail = k;
+                    } else if (kids[k].rc == RUN_CANCEL && !atomic_load(&stop)) {
+                        cancelled = 1;
+                    }
+                    cJSON_AddItemToArray(results,
+                                         kids[k].output ? kids[k].output : cJSON_CreateNull());
+                    kids[k].output = NULL;
+                }
+                if (cancelled || is_cancelled(b)) {
+                    rc = CORE_ERROR;
+                    result_rc = RUN_CANCEL;
+                } else if (failures && (!tolerant || failures > tolerated)) {
+                    if (tolerant)
+                        core_err_set(err, 400, "States.ExceedToleratedFailureThreshold",
+                                     "The specified tolerated failure threshold was exceeded");
+                    else
+                        *err = kids[first_fail].err;
+                    emit(b, "MapStateFailed", NULL);
+                    rc = CORE_ERROR;
+                } else {
+                    emit(b, "MapStateSucceeded", NULL);
+                    rc = finish_result(state, input, results, ctx, out, err);
+                }
+                cJSON_Delete(results);
+            }
+            for (int k = 0; k < n; k++) {
+                cJSON_Delete(kids[k].input);
+                cJSON_Delete(kids[k].output);
+            }
+            free(kids);
+        }
+        cJSON_Delete(items);
+        cJSON_Delete(effective);
+        cJSON_Delete(ctx);
+        if (result_rc == RUN_CANCEL)
+            break;
+        if (rc == CORE_OK) {
+            *next = str_field(state, "Next");
+            result_rc = RUN_OK;
+            break;
+        }
+        err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
+        if (o == ERR_RETRY)
+            continue;
+        result_rc = is_cancelled(b) ? RUN_CANCEL : o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+        break;
+    }
+    free(retries);
+    return result_rc;
+}
+
+/* ---- the state loop ---------------------------------------------------------------------- */
+
+static int run_states(branch *b, const cJSON *machine, const char *start, cJSON *input,
+                      int entered, const char *retries_json, cJSON **out, core_err *err)
+{
+    const cJSON *states = field(machine, "States");
+    const char *name = start;
+    *out = NULL;
+    for (;;) {
+        if (is_cancelled(b)) {
+            cJSON_Delete(input);
+            return RUN_CANCEL;
+        }
+        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
+            cJSON_Delete(input);
+            core_err_set(err, 400, "States.Timeout", "The execution timed out");
+            return RUN_TIMEOUT;
+        }
+        const cJSON *state = field(states, name);
+        const char *type = str_field(state, "Type");
+        if (!state || !type) {
+            cJSON_Delete(input);
+            core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
+            return RUN_FAIL;
+        }
+        int64_t entered_id = 0; /* unknown when resumed inside the state */
+        if (!entered) {
+            emit_state(b, !strcmp(type, "Fail") ? "Fail" : type, "StateEntered", name, "input",
+                       input);
+            entered_id = b->prev_id;
+        }
+        cJSON *output = NULL;
+        const char *next = NULL;
+        int rc;
+        core_err_clear(err);
+        if (!strcmp(type, "Pass")) {
+            rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
+            next = str_field(state, "Next");
+        } else if (!strcmp(type, "Task")) {
+            rc = run_task(b, name, state, input, entered ? retries_json : NULL, &output, &next,
+                          err);
+        } else if (!strcmp(type, "Choice")) {
+            rc = run_choice(b, name, state, input, &output, &next, err) == CORE_OK ? RUN_OK
+                                                                                    : RUN_FAIL;
+        } else if (!strcmp(type, "Wait")) {
+            rc = run_wait(b, name, state, input, &output, err);
+            next = str_field(state, "Next");
+        } else if (!strcmp(type, "Succeed")) {
+            cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+            cJSON *eff = NULL;
+            rc = input_path(state, input, ctx, &eff, err) == CORE_OK &&
+                         output_path(state, eff, ctx, &output, err) == CORE_OK
+                     ? RUN_OK
+                     : RUN_FAIL;
+            cJSON_Delete(eff);
+            cJSON_Delete(ctx);
+        } else if (!strcmp(type, "Fail")) {
+            rc = run_fail(b, name, state, input, err);
+        } else if (!strcmp(type, "Parallel")) {
+            rc = run_parallel(b, name, state, input, &output, &next, err);
+        } else if (!strcmp(type, "Map")) {
+            rc = run_map(b, name, state, input, &output, &next, err);
+        } else {
+            core_err_set(err, 400, "States.Runtime", "Unknown state type '%s'", type);
+            rc = RUN_FAIL;
+        }
+        entered = 0;
+        if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
+            strncmp(err->message, "An error occurred", 17) != 0) {
+            /* AWS's wording for a runtime error inside a state. */
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            core_err_set(err, 400, "States.Runtime",
+                         "An error occurred while executing the state '%.200s' (entered at the "
+                         "event id #%lld). %s", name, (long long)entered_id, why);
+        }
+        if (rc == RUN_CANCEL && !atomic_load(&b->ex->cancelled) && !b->ex->write_failed) {
+            /* A sibling branch failed: AWS records the state cut short as <Type>StateAborted. */
+            char ev[64];
+            snprintf(ev, sizeof ev, "%sStateAborted", type);
+            cJSON *root = cJSON_CreateObject();
+            cJSON_AddStringToObject(details_obj(root, "stateExitedEventDetails"), "name", name);
+            emit(b, ev, root);
+        }
+        if (rc != RUN_OK) {
+            cJSON_Delete(input);
+            cJSON_Delete(output);
+            return rc;
+        }
+        if (strcmp(type, "Fail") != 0)
+            emit_state(b, type, "StateExited", name, "output", output);
+        cJSON_Delete(input);
+        input = output;
+        if (!strcmp(type, "Succeed") || !next) {
+            *out = input;
+            return RUN_OK;
+        }
+        if (b->top && !b->ex->ephemeral && !b->ex->express) {
+            char *in = cJSON_PrintUnformatted(input);
+            sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
+            flush(b, &u);
+            free(in);
+        }
+        name = next;
+    }
+}
+
+/* ---- definitions ---------------------------------------------------------------- */
+
+/* The parsed tree of text (borrowed until def_release), or NULL if not JSON. */
+static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
+{
+    pthread_mutex_lock(&rt->def_lock);
+    def_entry *hit = NULL, *victim = NULL;
+    for (int i = 0; i < DEF_CACHE; i++) {
+        def_entry *e = &rt->defs[i];
+        if (e->text && !strcmp(e->text, text)) {
+            hit = e;
+            break;
+        }
+        if (!e->users && (!victim || !e->text || (victim->text && e->used < victim->used)))
+            victim = e;
+    }
+    if (!hit && victim) {
+        cJSON *tree = cJSON_Parse(text);
+        char *copy = tree ? strdup(text) : NULL;
+        if (tree && copy) {
+            free(victim->text);
+            cJSON_Delete(victim->tree);
+            victim->text = copy;
+            victim->tree = tree;
+            hit = victim;
+        } else {
+            cJSON_Delete(tree);
+            free(copy);
+        }
+    }
+    const cJSON *tree = NULL;
+    if (hit) {
+        hit->users++;
+        hit->used = ++rt->def_clock;
+        tree = hit->tree;
+    }
+    pthread_mutex_unlock(&rt->def_lock);
+    return tree;
+}
+
+static void def_release(sfn_runtime *rt, const cJSON *tree)
+{
+    pthread_mutex_lock(&rt->def_lock);
+    for (int i = 0; i < DEF_CACHE; i++)
+        if (rt->defs[i].tree == tree && rt->defs[i].users > 0)
+            rt->defs[i].users--;
+    pthread_mutex_unlock(&rt->def_lock);
+}
+
+/* ---- executions ----------------------------------------------------------------------- */
+
+static cJSON *context_base(const sfn_exec_row *row, const cJSON *input)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON *e = cJSON_AddObjectToObject(c, "Execution");
+    cJSON_AddStringToObject(e, "Id", row->arn);
+    cJSON_AddItemToObject(e, "Input", cJSON_Duplicate(input, 1));
+    cJSON_AddStringToObject(e, "Name", row->name);
+    cJSON_AddStringToObject(e, "RoleArn", row->role_arn ? row->role_arn : "");
+    char ts[40];
+    core_log_format_time(row->start_ms, ts, sizeof ts);
+    cJSON_AddStringToObject(e, "StartTime", ts);
+    cJSON_AddNumberToObject(e, "RedriveCount", 0);
+    cJSON *sm = cJSON_AddObjectToObject(c, "StateMachine");
+    cJSON_AddStringToObject(sm, "Id", row->machine_arn);
+    cJSON_AddStringToObject(sm, "Name", row->machine_name);
+    return c;
+}
+
+static void active_add(sfn_runtime *rt, exec_ctx *ex)
+{
+    pthread_mutex_lock(&rt->lock);
+    ex->next_active = rt->active;
+    rt->active = ex;
+    if (rt->stopping)
+        atomic_store(&ex->cancelled, 1);
+    pthread_mutex_unlock(&rt->lock);
+}
+
+static void active_remove(sfn_runtime *rt, exec_ctx *ex)
+{
+    pthread_mutex_lock(&rt->lock);
+    for (exec_ctx **p = &rt->active; *p; p = &(*p)->next_active)
+        if (*p == ex) {
+            *p = ex->next_active;
+            break;
+        }
+    pthread_mutex_unlock(&rt->lock);
+}
+
+static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *out_text = NULL;
+    sfn_exec_update u = {0};
+    if (rc == RUN_OK) {
+        cJSON *d = details_obj(root, "executionSucceededEventDetails");
+        add_payload(d, "output", output);
+        out_text = cJSON_PrintUnformatted(output);
+        emit(b, "ExecutionSucceeded", root);
+        u.status = "SUCCEEDED";
+        u.output = out_text;
+    } else if (rc == RUN_TIMEOUT) {
+        cJSON *d = details_obj(root, "executionTimedOutEventDetails");
+        cJSON_AddStringToObject(d, "error", err->type);
+        cJSON_AddStringToObject(d, "cause", err->message);
+        emit(b, "ExecutionTimedOut", root);
+        u.status = "TIMED_OUT";
+        u.error = err->type;
+        u.cause = err->message;
+    } else {
+        cJSON *d = details_obj(root, "executionFailedEventDetails");
+        cJSON_AddStringToObject(d, "error", err->type);
+        cJSON_AddStringToObject(d, "cause", err->message);
+        emit(b, "ExecutionFailed", root);
+        u.status = "FAILED";
+        u.error = err->type;
+        u.cause = err->message;
+    }
+    u.stop_ms = branch_now(b);
+    flush(b, &u);
+    free(out_text);
+}
+
+/* Run the execution whose row ex holds (owned by ex) to its end. */
+static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
+{
+    ex->rt = rt;
+    pthread_mutex_init(&ex->lock, NULL);
+    pthread_cond_init(&ex->wake, NULL);
+    ex->next_id = ex->row.last_event_id + 1;
+    ex->top_offset = ex->row.offset_ms;
+    ex->mock_counts = cJSON_CreateObject();
+    ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
+    const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
+    ex->definition = dtext ? def_acquire(rt, dtext) : NULL;
+    if (!ex->definition && dtext)
+        ex->definition = ex->own_definition = cJSON_Parse(dtext);
+    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
+    if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
+        ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
+    cJSON *exec_input = cJSON_Parse(ex->row.input);
+    ex->ctx_base = context_base(&ex->row, exec_input);
+    cJSON_Delete(exec_input);
+    active_add(rt, ex);
+
+    /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
+    branch top = {.ex = ex, .top = 1, .offset_ms = ex->row.offset_ms,
+                  .prev_id = ex->row.last_event_id > 1 ? ex->row.last_event_id : 0};
+    cJSON *input = cJSON_Parse(ex->row.pos_input ? ex->row.pos_input : "{}");
+    cJSON *output = NULL;
+    core_err run_err;
+    core_err_clear(&run_err);
+    int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
+                        ex->row.pos_retries, &output, &run_err);
+    if (rc != RUN_CANCEL && !is_cancelled(&top))
+        close_execution(&top, rc, output, &run_err);
+    else
+        flush(&top, NULL); /* what happened so far, for the record */
+    cJSON_Delete(output);
+
+    active_remove(rt, ex);
+    for (size_t i = 0; i < ex->n_pending; i++)
+        free(ex->pending[i].ev.details);
+    free(ex->pending);
+    cJSON_Delete(ex->mock_counts);
+    if (ex->own_definition)
+        cJSON_Delete(ex->own_definition);
+    else if (ex->definition)
+        def_release(rt, ex->definition);
+    cJSON_Delete(ex->ctx_base);
+    pthread_cond_destroy(&ex->wake);
+    pthread_mutex_destroy(&ex->lock);
+}
+
+int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
+{
+    exec_ctx *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    if (sfn_model_exec_get(rt->opts.model, arn, &ex->row, err) != CORE_OK) {
+        free(ex);
+        return CORE_ERROR;
+    }
+    if (!strcmp(ex->row.status, "RUNNING") && ex->row.pos_state)
+        run_loaded(rt, ex);
+    sfn_exec_row_release(&ex->row);
+    free(ex);
+    return CORE_OK;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
+                              sfn_exec_row *out, core_err *err)
+{
+    memset(out, 0, sizeof *out);
+    exec_ctx *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    sfn_exec_row *r = &ex->row;
+    r->arn = dup_or_null(in->arn);
+    r->machine_arn = dup_or_null(in->machine_arn);
+    r->machine_name = dup_or_null(in->machine_name);
+    r->name = dup_or_null(in->name);
+    r->input = dup_or_null(in->input);
+    ex->definition_text = in->definition; /* borrowed for the run; 15 KB not copied */
+    r->role_arn = dup_or_null(in->role_arn);
+    r->type = dup_or_null(in->type);
+    r->test_case = dup_or_null(in->test_case);
+    r->status = strdup("RUNNING");
+    r->start_ms = in->start_ms;
+    r->pos_state = dup_or_null(start_at);
+    r->pos_input = dup_or_null(in->input);
+    r->last_event_id = 1;
+    ex->ephemeral = 1;
+    run_loaded(rt, ex);
+    *out = ex->row;
+    free(ex);
+    return CORE_OK;
+}
+
+/* ---- the pool ------------------------------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+    sfn_runtime *rt = arg;
+    pthread_mutex_lock(&rt->lock);
+    for (;;) {
+        while (!rt->head && !rt->stopping)
+            pthread_cond_wait(&rt->cond, &rt->lock);
+        if (rt->stopping)
+            break;
+        job *j = rt->head;
+        rt->head = j->next;
+        if (!rt->head)
+            rt->tail = NULL;
+        rt->running++;
+        pthread_mutex_unlock(&rt->lock);
+        core_err err;
+        core_err_clear(&err);
+        if (sfn_runtime_run(rt, j->arn, &err) != CORE_OK)
+            core_log(CORE_LOG_ERROR, "stepfunctions", NULL, "%s: %s", j->arn, err.message);
+        free(j->arn);
+        free(j);
+        pthread_mutex_lock(&rt->lock);
+        rt->running--;
+        if (!rt->head && !rt->running)
+            pthread_cond_broadcast(&rt->idle_cond);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
+sfn_runtime *sfn_runtime_new(const sfn_runtime_opts *opts)
+{
+    sfn_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return NULL;
+    rt->opts = *opts;
+    if (!rt->opts.region)
+        rt->opts.region = "us-east-1";
+    int n = opts->workers > 0 ? opts->workers : 4;
+    pthread_mutex_init(&rt->lock, NULL);
+    pthread_mutex_init(&rt->def_lock, NULL);
+    pthread_cond_init(&rt->cond, NULL);
+    pthread_cond_init(&rt->idle_cond, NULL);
+    rt->threads = calloc((size_t)n, sizeof *rt->threads);
+    for (int i = 0; rt->threads && i < n; i++)
+        if (pthread_create(&rt->threads[rt->n_threads], NULL, worker_main, rt) == 0)
+            rt->n_threads++;
+    return rt;
+}
+
+void sfn_runtime_free(sfn_runtime *rt)
+{
+    if (!rt)
+        return;
+    pthread_mutex_lock(&rt->lock);
+    rt->stopping = 1;
+    for (exec_ctx *ex = rt->active; ex; ex = ex->next_active) {
+        atomic_store(&ex->cancelled, 1);
+        pthread_mutex_lock(&ex->lock);
+        pthread_cond_broadcast(&ex->wake);
+        pthread_mutex_unlock(&ex->lock);
+    }
+    pthread_cond_broadcast(&rt->cond);
+    pthread_mutex_unlock(&rt->lock);
+    for (int i = 0; i < rt->n_threads; i++)
+        pthread_join(rt->threads[i], NULL);
+    while (rt->head) {
+        job *j = rt->head;
+        rt->head = j->next;
+        free(j->arn);
+        free(j);
+    }
+    free(rt->threads);
+    for (int i = 0; i < DEF_CACHE; i++) {
+        free(rt->defs[i].text);
+        cJSON_Delete(rt->defs[i].tree);
+    }
+    pthread_mutex_destroy(&rt->def_lock);
+    pthread_cond_destroy(&rt->idle_cond);
+    pthread_cond_destroy(&rt->cond);
+    pthread_mutex_destroy(&rt->lock);
+    free(rt);
+}
+
+int sfn_runtime_submit(sfn_runtime *rt, const char *arn, core_err *err)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j || !(j->arn = strdup(arn))) {
+        free(j);
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    }
+    pthread_mutex_lock(&rt->lock);
+    if (rt->tail)
+        rt->tail->next = j;
+    else
+        rt->head = j;
+    rt->tail = j;
+    pthread_cond_signal(&rt->cond);
+    pthread_mutex_unlock(&rt->lock);
+    return CORE_OK;
+}
+
+int sfn_runtime_resume_all(sfn_runtime *rt, core_err *err)
+{
+    char **arns;
+    size_t n;
+    if (sfn_model_exec_running(rt->opts.model, &arns, &n, err) != CORE_OK)
+        return CORE_ERROR;
+    int queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (arns[i] && strstr(arns[i], ":express:")) {
+            /* At-most-once: an Express execution cut short is not run again. */
+            core_err e2;
+            sfn_model_exec_abort(rt->opts.model, arns[i], "States.Runtime",
+                                 "The emulator stopped while this Express execution ran; Express "
+                                 "executions are at-most-once and are not resumed",
+                                 core_clock_now_ms(rt->opts.clock), &e2);
+        } else if (arns[i] && sfn_runtime_submit(rt, arns[i], err) == CORE_OK) {
+            queued++;
+        }
+        free(arns[i]);
+    }
+    free(arns);
+    return queued;
+}
+
+int sfn_runtime_stop(sfn_runtime *rt, const char *arn, const char *error, const char *cause,
+                     int64_t *stop_ms, core_err *err)
+{
+    int64_t now = core_clock_now_ms(rt->opts.clock);
+    pthread_mutex_lock(&rt->lock);
+    for (exec_ctx *ex = rt->active; ex; ex = ex->next_active)
+        if (!strcmp(ex->row.arn, arn)) {
+            now += ex->top_offset; /* the execution's own time */
+            break;
+        }
+    pthread_mutex_unlock(&rt->lock);
+    int rc = sfn_model_exec_abort(rt->opts.model, arn, error, cause, now, err);
+    if (rc < 0)
+        return CORE_ERROR;
+    *stop_ms = now;
+    pthread_mutex_lock(&rt->lock);
+    for (exec_ctx *ex = rt->active; ex; ex = ex->next_active)
+        if (!strcmp(ex->row.arn, arn)) {
+            atomic_store(&ex->cancelled, 1);
+            pthread_mutex_lock(&ex->lock);
+            pthread_cond_broadcast(&ex->wake);
+            pthread_mutex_unlock(&ex->lock);
+        }
+    pthread_mutex_unlock(&rt->lock);
+    return CORE_OK;
+}
+
+int sfn_runtime_wait_idle(sfn_runtime *rt, int64_t timeout_ms)
+{
+    int64_t deadline = core_clock_monotonic_ms() + timeout_ms;
+    pthread_mutex_lock(&rt->lock);
+    while ((rt->head || rt->running) && core_clock_monotonic_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&rt->idle_cond, &rt->lock, &ts);
+    }
+    int busy = rt->head || rt->running;
+    pthread_mutex_unlock(&rt->lock);
+    return busy ? -1 : 0;
+}

@@ -1,0 +1,238 @@
+/*
+ * sfn_impl.h — internals shared by the Step Functions files, not for other
+ * modules:
+ *
+ *   model.c     state machines, executions and history events on SQLite
+ *               (stepfunctions.db), and each running execution's position;
+ *   asl_run.c   the interpreter: worker pool, states, data flow (via lang.h),
+ *               Retry/Catch, timeouts, per-execution virtual time, resume;
+ *   task.c      the integrations a Task state calls (Lambda, DynamoDB, SNS);
+ *   mock.c      Step Functions Local mock configs and the seeded chaos mode;
+ *   wire.c      the AWSStepFunctions JSON protocol and the service's life.
+ *
+ * Times are epoch milliseconds from core/clock.h everywhere; the wire turns
+ * them into AWS's epoch seconds with a fraction.
+ */
+#ifndef SFN_IMPL_H
+#define SFN_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+
+/* ---- model.c --------------------------------------------------------------- */
+
+typedef struct sfn_model sfn_model;
+
+typedef struct sfn_machine {
+    char *arn, *name, *definition, *role_arn, *type; /* type: STANDARD | EXPRESS */
+    int64_t created_ms, updated_ms;
+    char *revision_id;
+} sfn_machine;
+
+/* An execution row. pos_* is where a RUNNING execution stands: the top-level
+ * state it is in (or about to enter), that state's input, whether its
+ * ...StateEntered event is already written, and the retry counters of the
+ * state's retriers (a JSON array), so that a restart resumes there. */
+typedef struct sfn_exec_row {
+    char *arn, *machine_arn, *machine_name, *name, *status, *input, *output, *error, *cause;
+    char *definition; /* the machine's definition as of StartExecution */
+    char *role_arn, *type, *test_case;
+    int64_t start_ms, stop_ms;
+    char *pos_state, *pos_input, *pos_retries;
+    int pos_entered;
+    int64_t offset_ms; /* virtual time this execution has waited (see asl_run.c) */
+    int64_t last_event_id;
+} sfn_exec_row;
+
+int sfn_model_open(const char *dir, sfn_model **out, core_err *err);
+void sfn_model_close(sfn_model *m);
+
+void sfn_machine_release(sfn_machine *sm);
+void sfn_exec_row_release(sfn_exec_row *row);
+
+/* Insert a state machine; StateMachineAlreadyExists when the name is taken by
+ * a different definition (an identical one is CORE_OK with *existed = 1). */
+int sfn_model_machine_create(sfn_model *m, const sfn_machine *sm, int *existed, core_err *err);
+/* By ARN: CORE_OK and *out filled, or StateMachineDoesNotExist. */
+int sfn_model_machine_get(sfn_model *m, const char *arn, sfn_machine *out, core_err *err);
+/* Replace definition and/or role (NULL: unchanged). */
+int sfn_model_machine_update(sfn_model *m, const char *arn, const char *definition,
+                             const char *role_arn, int64_t now_ms, sfn_machine *out,
+                             core_err *err);
+int sfn_model_machine_delete(sfn_model *m, const char *arn, core_err *err);
+/* Machines in name order after `after` (NULL: from the start), at most limit.
+ * *more is set when more follow. Caller releases each and frees the array. */
+int sfn_model_machine_list(sfn_model *m, const char *after, int limit, sfn_machine **out,
+                           size_t *n, int *more, core_err *err);
+
+/* Insert a new RUNNING execution (pos at StartAt, written in the same
+ * transaction as its ExecutionStarted event, id 1). */
+int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *row, const char *start_at,
+                          const char *started_details, core_err *err);
+int sfn_model_exec_get(sfn_model *m, const char *arn, sfn_exec_row *out, core_err *err);
+/* Executions of a machine, newest first; status NULL for all; after: the ARN
+ * the previous page ended with. */
+int sfn_model_exec_list(sfn_model *m, const char *machine_arn, const char *status,
+                        const char *after, int limit, sfn_exec_row **out, size_t *n, int *more,
+                        core_err *err);
+/* ARNs of every RUNNING execution, oldest first (caller frees each and the array). */
+int sfn_model_exec_running(sfn_model *m, char ***arns, size_t *n, core_err *err);
+
+/* One history event. details: the ...EventDetails member as JSON text with its
+ * key (e.g. {"stateEnteredEventDetails": {...}}), or NULL. */
+typedef struct sfn_event {
+    int64_t id, prev_id, ts_ms;
+    const char *type;
+    char *details;
+} sfn_event;
+
+/* Append events and, in the same transaction, optionally move the position
+ * (pos_state NULL: keep it) and/or close the execution (status NULL: keep
+ * running). This is the one write of a running execution: what it records is
+ * either all there after a crash, or none of it. */
+typedef struct sfn_exec_update {
+    const sfn_event *events;
+    size_t n_events;
+    const char *pos_state;   /* NULL: unchanged */
+    const char *pos_input;
+    int pos_entered;
+    const char *pos_retries;
+    int64_t offset_ms;       /* always written */
+    const char *status;      /* NULL: still RUNNING */
+    const char *output, *error, *cause;
+    int64_t stop_ms;
+} sfn_exec_update;
+
+int sfn_model_exec_update(sfn_model *m, const char *arn, const sfn_exec_update *u,
+                          core_err *err);
+
+/* Events of an execution in id order (an array of {id, previousEventId,
+ * timestamp ms, type, details...} objects, the wire's shape except the
+ * timestamp, which stays in ms under "timestampMs"). Caller owns. */
+int sfn_model_events(sfn_model *m, const char *arn, cJSON **out, core_err *err);
+
+/* Abort a RUNNING execution in storage (StopExecution of an execution no
+ * worker runs, e.g. before resume). 1 if it was running. */
+int sfn_model_exec_abort(sfn_model *m, const char *arn, const char *error, const char *cause,
+                         int64_t now_ms, core_err *err);
+
+/* ---- mock.c ------------------------------------------------------------------ */
+
+typedef struct sfn_mocks sfn_mocks;
+
+/* Parse a mock config (Step Functions Local's format). NULL text: none. */
+int sfn_mocks_parse(const char *text, size_t len, sfn_mocks **out, core_err *err);
+int sfn_mocks_load_file(const char *path, sfn_mocks **out, core_err *err);
+void sfn_mocks_free(sfn_mocks *mocks);
+/* 1 if the machine has that test case. */
+int sfn_mocks_has_case(const sfn_mocks *mocks, const char *machine, const char *test_case);
+
+/* The mocked answer of state `state` on its `attempt`-th invocation (0-based)
+ * in test case machine#test_case: 0 when the state is not mocked; 1 with
+ * *result (owned) for a Return; 2 with err filled (type = Error, message =
+ * Cause) for a Throw. */
+int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *test_case,
+                     const char *state, int attempt, cJSON **result, core_err *err);
+
+/* Chaos: {"seed": N, "rules": [{"state"|"function": name, "error": p, "timeout": p,
+ * "throttle": p}]}. */
+typedef struct sfn_chaos sfn_chaos;
+int sfn_chaos_parse(const cJSON *spec, sfn_chaos **out, core_err *err);
+void sfn_chaos_free(sfn_chaos *chaos);
+/* Decide, reproducibly from (seed, execution name, state, attempt), whether
+ * this invocation fails: 0 no; 1 with err filled (the error to raise). */
+int sfn_chaos_decide(const sfn_chaos *chaos, const char *exec_name, const char *state,
+                     const char *function, int attempt, core_err *err);
+/* The deterministic PRNG: a number in [0, 1) from the key. */
+double sfn_chaos_draw(unsigned long long seed, const char *exec_name, const char *state,
+                      int attempt);
+
+/* ---- asl_run.c / task.c ---------------------------------------------------- */
+
+typedef struct sfn_runtime sfn_runtime;
+
+/* How a Task reaches the outside world. call_lambda invokes a function by
+ * name or ARN with the payload tree: CORE_OK with *result (owned) the
+ * function's result; on a function error CORE_ERROR with err->type the
+ * errorType and err->message the error JSON text. call_service runs an AWS
+ * JSON-protocol operation in-process ("DynamoDB_20120810.PutItem", body):
+ * CORE_OK with *result, or err with the service's error type and message. */
+typedef struct sfn_hooks {
+    void *ctx;
+    int (*call_lambda)(void *ctx, const char *function, const cJSON *payload, cJSON **result,
+                       core_err *err);
+    int (*call_service)(void *ctx, const char *target, const cJSON *body, cJSON **result,
+                        core_err *err);
+} sfn_hooks;
+
+typedef struct sfn_runtime_opts {
+    sfn_model *model;
+    core_clock *clock;
+    int workers;            /* pool size (default 4) */
+    const char *region;
+    sfn_hooks hooks;
+    const sfn_mocks *mocks; /* borrowed, may be NULL */
+    const sfn_chaos *chaos; /* borrowed, may be NULL */
+    /* 0 once the host began shutting down (may be NULL): running executions then
+     * stop at their next step, unrecorded, and resume on the next start. */
+    int (*alive)(void *ctx);
+    void *alive_ctx;
+} sfn_runtime_opts;
+
+sfn_runtime *sfn_runtime_new(const sfn_runtime_opts *opts);
+/* Stop the workers (running executions stay RUNNING in storage, to resume on
+ * the next start) and free. NULL: no-op. */
+void sfn_runtime_free(sfn_runtime *rt);
+
+/* Queue the persisted RUNNING execution arn to run on the pool. */
+int sfn_runtime_submit(sfn_runtime *rt, const char *arn, core_err *err);
+/* Run it on the calling thread to its end (tests, tools). */
+int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err);
+/* StartSyncExecution: run the execution `in` describes (borrowed; its input,
+ * definition, names, type, test case, start time) from start_at on the calling
+ * thread without storing anything — AWS keeps no history of Express
+ * executions a client could read back. *out receives the ended row (status,
+ * output or error/cause, stop_ms; release with sfn_exec_row_release). */
+int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
+                              sfn_exec_row *out, core_err *err);
+/* Queue every RUNNING execution found in storage. Returns how many. */
+int sfn_runtime_resume_all(sfn_runtime *rt, core_err *err);
+/* StopExecution: abort arn (running on a worker, queued, or only stored). */
+int sfn_runtime_stop(sfn_runtime *rt, const char *arn, const char *error, const char *cause,
+                     int64_t *stop_ms, core_err *err);
+/* Block until no execution is queued or running, or timeout_ms (monotonic)
+ * passes. 0 when idle. For tests and shutdown. */
+int sfn_runtime_wait_idle(sfn_runtime *rt, int64_t timeout_ms);
+
+/* Execution "now": the clock plus the execution's own virtual offset. */
+int64_t sfn_runtime_now_ms(sfn_runtime *rt);
+
+/* task.c: run one Task resource with its effective parameters. Fills *result
+ * or err (err->type the ASL error name, message the Cause). *kind tells the
+ * history which events to write: 0 Task* events (service integrations),
+ * 1 LambdaFunction* events (a bare function ARN). */
+typedef struct sfn_task_call {
+    const char *resource;
+    const cJSON *params;   /* effective input of the task (borrowed) */
+    const char *region;
+} sfn_task_call;
+
+/* The integration's resourceType/resource for the history ("lambda",
+ * "invoke"), or 0 when the resource is not one we know. */
+int sfn_task_describe(const char *resource, char *type, size_t type_len, char *name,
+                      size_t name_len, int *bare_lambda);
+int sfn_task_invoke(const sfn_hooks *hooks, const sfn_task_call *call, cJSON **result,
+                    core_err *err);
+
+/* ---- shared helpers ---------------------------------------------------------- */
+
+/* Machine ARN -> execution ARN prefix and back. */
+void sfn_exec_arn(const char *region, const char *machine_name, const char *exec_name,
+                  int express, char *out, size_t len);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * sfn_inproc.c — the Step Functions interpreter alone, in-process, for make bench:
+ * run the order saga (its tasks mocked to succeed) N times to its end, one after
+ * another, on a real stepfunctions.db in a temporary folder (every execution is
+ * persisted with its history, as under `shoplocal serve`), and print
+ * {"executions": N, "seconds": S, "rps": R}. The same work as aws-local-stepfunctions
+ * does in-process (plus the SQLite writes it does not do), without HTTP.
+ *
+ *   sfn_inproc DEFINITION.json MOCK.json MACHINE_NAME TEST_CASE SECONDS DATA_DIR [sync]
+ *
+ * With "sync", each execution runs as StartSyncExecution runs an Express one:
+ * ephemeral, nothing written.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/store.h"
+#include "stepfunctions/sfn_impl.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    int sync = argc == 8 && !strcmp(argv[7], "sync");
+    if (argc != 7 && !sync) {
+        fprintf(stderr, "usage: %s DEFINITION MOCK MACHINE CASE SECONDS DATA_DIR\n", argv[0]);
+        return 2;
+    }
+    char *def = slurp(argv[1]), *mock = slurp(argv[2]);
+    core_err err;
+    sfn_model *model;
+    sfn_mocks *mocks;
+    if (!def || !mock || core_data_dir_prepare(argv[6], 0, &err) != CORE_OK ||
+        sfn_model_open(argv[6], &model, &err) != CORE_OK ||
+        sfn_mocks_parse(mock, strlen(mock), &mocks, &err) != CORE_OK) {
+        fprintf(stderr, "setup failed: %s\n", err.message);
+        return 1;
+    }
+    core_clock *clk = core_clock_new(CORE_CLOCK_VIRTUAL, 0);
+    sfn_runtime_opts o = {.model = model, .clock = clk, .workers = 1, .mocks = mocks};
+    sfn_runtime *rt = sfn_runtime_new(&o);
+    cJSON *d = cJSON_Parse(def);
+    const char *start = cJSON_GetObjectItemCaseSensitive(d, "StartAt")->valuestring;
+    double seconds = atof(argv[5]);
+    int64_t t0 = core_clock_monotonic_us(), end = t0 + (int64_t)(seconds * 1e6);
+    long n = 0;
+    char name[32], arn[256];
+    while (core_clock_monotonic_us() < end) {
+        snprintf(name, sizeof name, "e%ld", n);
+        sfn_exec_arn("us-east-1", argv[3], name, 0, arn, sizeof arn);
+        sfn_exec_row row = {.arn = arn, .machine_arn = "arn:aws:states:us-east-1:000000000000:"
+                                                       "stateMachine:bench",
+                            .machine_name = argv[3], .name = name,
+                            .input = "{\"orderId\": \"o-bench\", \"total\": 1999}",
+                            .definition = def, .role_arn = "arn:aws:iam::000000000000:role/r",
+                            .type = "STANDARD", .test_case = argv[4],
+                            .start_ms = core_clock_now_ms(clk)};
+        if (sync) {
+            sfn_exec_row out;
+            row.type = "EXPRESS";
+            if (sfn_runtime_run_ephemeral(rt, &row, start, &out, &err) != CORE_OK ||
+                strcmp(out.status, "SUCCEEDED") != 0) {
+                fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
+                return 1;
+            }
+            sfn_exec_row_release(&out);
+        } else if (sfn_model_exec_create(model, &row, start, NULL, &err) != CORE_OK ||
+                   sfn_runtime_run(rt, arn, &err) != CORE_OK) {
+            fprintf(stderr, "execution failed: %s\n", err.message);
+            return 1;
+        }
+        n++;
+    }
+    double took = (double)(core_clock_monotonic_us() - t0) / 1e6;
+    sfn_exec_row last;
+    if (!sync && (sfn_model_exec_get(model, arn, &last, &err) != CORE_OK ||
+                  strcmp(last.status, "SUCCEEDED") != 0)) {
+        fprintf(stderr, "the saga did not succeed\n");
+        return 1;
+    }
+    if (!sync)
+        sfn_exec_row_release(&last);
+    printf("{\"executions\": %ld, \"seconds\": %.3f, \"rps\": %.1f}\n", n, took, n / took);
+    sfn_runtime_free(rt);
+    cJSON_Delete(d);
+    sfn_mocks_free(mocks);
+    sfn_model_close(model);
+    core_clock_free(clk);
+    free(def);
+    free(mock);
+    return 0;
+}

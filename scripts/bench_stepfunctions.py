@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Step Functions throughput: executions per second of the order-processing saga
+(state-machines/order-processing.asl.json, every task mocked to succeed: the happy
+path, 5 Lambda tasks and a Succeed), shoplocal against aws-local-stepfunctions (npm),
+same machine, same run.
+
+shoplocal: an EXPRESS copy of the template's machine, driven over HTTP by wrk with
+StartSyncExecution on "<arn>#HappyPath" (mock config in Step Functions Local's format):
+each request is one whole execution, persisted with its history, answered when it ends.
+aws-local-stepfunctions: the same definition run in-process by Node with local task
+handlers answering the same mocked result ({"StatusCode": 200, "Payload": ...}), one
+execution after another (1) and 16 at a time (16). Over HTTP our figure includes a round
+trip per execution; theirs has none. So the interpreters are also compared alone, both
+in-process, one execution after another (scripts/bench/sfn_inproc.c): ours as an Express
+run (nothing stored, like theirs) and as a Standard one (every step persisted to SQLite
+with its history, which theirs never does)."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_dynamodb as b  # noqa: E402  (free_port, wait_port, stop, DURATION, PEERS)
+
+DEFINITION = os.path.join(b.ROOT, "state-machines", "order-processing.asl.json")
+STATES = ["ValidateInventory", "ReserveInventory", "ProcessPayment", "CreateOrder", "NotifyCustomer"]
+INPUT = {"orderId": "o-bench", "userId": "u1", "email": "a@example.com",
+         "items": [{"productId": "p1", "quantity": 1, "priceCents": 1999}], "total": 1999,
+         "currency": "usd", "paymentMethod": "pm_card_visa"}
+ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:bench-order"
+
+
+def definition():
+    text = open(DEFINITION).read()
+    return re.sub(r"\$\{(\w+)\}", lambda m: "arn:aws:lambda:us-east-1:000000000000:function:" + m.group(1),
+                  text)
+
+
+def sfn(port, target, body):
+    req = urllib.request.Request("http://127.0.0.1:%d/" % port, json.dumps(body).encode(), {
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions." + target})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def wrk(port, lua, conns):
+    out = subprocess.run(["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d", b.DURATION + "s",
+                          "--latency", "-s", lua, "http://127.0.0.1:%d/" % port],
+                         capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise RuntimeError("non-2xx answers:\n" + out)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)
+    return rps, p50
+
+
+def ours():
+    data = tempfile.mkdtemp(prefix="bench-sfn-")
+    mock = os.path.join(data, "mock.json")
+    ok = {"Return": {"StatusCode": 200, "Payload": {"ok": True}}}
+    with open(mock, "w") as f:
+        json.dump({"StateMachines": {"bench-order": {"TestCases": {"HappyPath": {s: "Ok" for s in STATES}}}},
+                   "MockedResponses": {"Ok": {"0": ok}}}, f)
+    aws, web, stripe = b.free_port(), b.free_port(), b.free_port()
+    proc = subprocess.Popen([b.BIN, "serve", "--fresh", "--data", os.path.join(data, "d"),
+                             "--time", "virtual", "--mock-config", mock, "--threads", "4",
+                             "--aws-port", str(aws), "--web-port", str(web), "--stripe-port", str(stripe),
+                             "--log-level", "error"], cwd=b.ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        b.wait_port(aws, proc)
+        sfn(aws, "CreateStateMachine", {"name": "bench-order", "definition": definition(),
+                                        "roleArn": "arn:aws:iam::000000000000:role/bench", "type": "EXPRESS"})
+        body = {"stateMachineArn": ARN + "#HappyPath", "input": json.dumps(INPUT)}
+        first = sfn(aws, "StartSyncExecution", body)
+        if first["status"] != "SUCCEEDED":
+            raise RuntimeError("the saga did not succeed: %s" % first)
+        lua = os.path.join(data, "sync.lua")
+        with open(lua, "w") as f:
+            f.write('wrk.method = "POST"\n'
+                    'wrk.headers["Content-Type"] = "application/x-amz-json-1.0"\n'
+                    'wrk.headers["X-Amz-Target"] = "AWSStepFunctions.StartSyncExecution"\n'
+                    'wrk.body = %s\n' % json.dumps(json.dumps(body)))
+        return {c: wrk(aws, lua, c) for c in (1, 16)}
+    finally:
+        b.stop(proc)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+NODE_BENCH = r"""
+if (!Promise.withResolvers) Promise.withResolvers = () => { let resolve, reject; const promise = new Promise((a, b) => { resolve = a; reject = b; }); return { promise, resolve, reject }; };
+const { StateMachine } = await import('aws-local-stepfunctions');
+const fs = await import('fs');
+const [defPath, inputJson, seconds, conc] = process.argv.slice(2);
+const definition = JSON.parse(fs.readFileSync(defPath, 'utf8'));
+const sm = new StateMachine(definition, { validationOptions: { checkArn: false } });
+const ok = async () => ({ StatusCode: 200, Payload: { ok: true } });
+const handlers = {}, zero = {};
+for (const s of ['ValidateInventory', 'ReserveInventory', 'ProcessPayment', 'CreateOrder', 'NotifyCustomer']) { handlers[s] = ok; zero[s] = 0; }
+const input = JSON.parse(inputJson);
+const once = async () => {
+  const ex = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: zero } });
+  const out = await ex.result;
+  if (!out.notification) throw new Error('unexpected output ' + JSON.stringify(out));
+};
+await once();
+const end = Date.now() + Number(seconds) * 1000;
+let n = 0;
+const worker = async () => { while (Date.now() < end) { await once(); n++; } };
+const t0 = Date.now();
+await Promise.all(Array.from({ length: Number(conc) }, worker));
+console.log(JSON.stringify({ rps: n / ((Date.now() - t0) / 1000) }));
+"""
+
+
+def theirs():
+    pkg = os.path.join(b.PEERS, "node_modules", "aws-local-stepfunctions")
+    if not os.path.exists(pkg):
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", b.PEERS,
+                            "aws-local-stepfunctions@3.0.0"], capture_output=True, text=True)
+        if r.returncode != 0 or not os.path.exists(pkg):
+            return None
+    script = os.path.join(b.PEERS, "bench_sfn.mjs")
+    with open(script, "w") as f:
+        f.write(NODE_BENCH)
+    tmp = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    tmp.write(definition())
+    tmp.close()
+    try:
+        res = {}
+        for c in (1, 16):
+            out = subprocess.run(["node", script, tmp.name, json.dumps(INPUT), b.DURATION, str(c)],
+                                 cwd=b.PEERS, capture_output=True, text=True, check=True).stdout
+            res[c] = json.loads(out.strip().splitlines()[-1])["rps"]
+        return res
+    finally:
+        os.unlink(tmp.name)
+
+
+def inproc():
+    exe = os.path.join(b.ROOT, "build", "sfn_inproc")
+    src = os.path.join(b.ROOT, "scripts", "bench", "sfn_inproc.c")
+    lib = os.path.join(b.ROOT, "build", "libshoplocal.a")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libmicrohttpd", "sqlite3", "libcjson",
+                            "libcurl", "openssl", "yaml-0.1"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    subprocess.run(["cc", "-std=c11", "-O2", "-D_GNU_SOURCE", "-Iemulator", "-Ibackend", "-o", exe, src, lib]
+                   + flags + ["-lpthread", "-lm", "-ldl"], cwd=b.ROOT, check=True)
+    tmp = tempfile.mkdtemp(prefix="bench-sfn-inproc-")
+    try:
+        with open(os.path.join(tmp, "def.json"), "w") as f:
+            f.write(definition())
+        ok = {"Return": {"StatusCode": 200, "Payload": {"ok": True}}}
+        with open(os.path.join(tmp, "mock.json"), "w") as f:
+            json.dump({"StateMachines": {"bench": {"TestCases": {"HappyPath": {s: "Ok" for s in STATES}}}},
+                       "MockedResponses": {"Ok": {"0": ok}}}, f)
+        res = {}
+        for mode in ("sync", "standard"):
+            data = os.path.join(tmp, "data-" + mode)
+            out = subprocess.run([exe, os.path.join(tmp, "def.json"), os.path.join(tmp, "mock.json"), "bench",
+                                  "HappyPath", b.DURATION, data] + (["sync"] if mode == "sync" else []),
+                                 capture_output=True, text=True, check=True).stdout
+            res[mode] = json.loads(out)["rps"]
+        return res
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    us = ours()
+    alone = inproc()
+    peer = theirs()
+    print("\nStep Functions, the order saga with mocked tasks (executions/s)")
+    for c in (1, 16):
+        line = "  %2d at a time: shoplocal %8.0f/s (p50 %7s)" % (c, us[c][0], us[c][1])
+        if peer:
+            line += "   aws-local-stepfunctions %8.0f/s   -> %5.1fx" % (peer[c], us[c][0] / peer[c])
+        else:
+            line += "   aws-local-stepfunctions: not available (npm could not install it)"
+        print(line)
+    print("  in-process, one at a time: shoplocal Express %8.0f/s, Standard (persisted) %6.0f/s" %
+          (alone["sync"], alone["standard"]), end="")
+    if peer:
+        print("   aws-local-stepfunctions %8.0f/s   -> %5.1fx (Express), %5.2fx (Standard)" %
+              (peer[1], alone["sync"] / peer[1], alone["standard"] / peer[1]))
+    else:
+        print()
+
+
+if __name__ == "__main__":
+    main()
