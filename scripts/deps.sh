@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages shoplocal needs, and only those that are missing.
+# Install what shoplocal needs, and only what is missing: Debian packages with
+# apt-get, then npm packages into build/peers (newman, the Postman runner of
+# tests/compat/test_postman.py).
 # apt-get knows no packages on a new machine until `apt-get update` has run, so
 # update runs first whenever there is something to install.
 set -eu
@@ -13,21 +15,18 @@ for p in $pkgs; do
     missing="$missing $p"
   fi
 done
-# newman (the Postman runner, tests/compat/test_postman.py) from npm into build/peers.
-if [ ! -x build/peers/node_modules/.bin/newman ]; then
-  if command -v npm >/dev/null 2>&1; then
-    echo "deps: installing newman (npm) into build/peers"
-    npm install --no-audit --no-fund --silent --prefix build/peers newman@6 >/dev/null 2>&1 ||
-      echo "deps: npm could not install newman; test_postman.py will say so and skip"
-  else
-    echo "deps: no npm on this machine; test_postman.py will say so and skip"
-  fi
+# Node.js and npm: the machine's own when present, else Debian's.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
+  echo "deps: installing$missing"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $missing
 fi
-[ -z "$missing" ] && exit 0
-echo "deps: installing$missing"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing
+if [ ! -x build/peers/node_modules/.bin/newman ]; then
+  echo "deps: installing newman (npm) into build/peers"
+  npm install --no-audit --no-fund --silent --prefix build/peers newman@6 >/dev/null
+fi
