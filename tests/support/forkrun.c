@@ -49,6 +49,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,13 @@ extern struct criterion_test *__start_cr_tst[] __attribute__((weak));
 extern struct criterion_test *__stop_cr_tst[] __attribute__((weak));
 extern struct criterion_suite *__start_cr_sts[] __attribute__((weak));
 extern struct criterion_suite *__stop_cr_sts[] __attribute__((weak));
+
+/* Entries between two section bounds (counted as integers: the bounds are
+ * distinct symbols to the compiler). */
+static size_t section_count(const void *start, const void *stop)
+{
+    return start ? ((uintptr_t)stop - (uintptr_t)start) / sizeof(void *) : 0;
+}
 
 /* Read by cr_assert's expansion; zero is Criterion's default. */
 struct criterion_options criterion_options;
@@ -242,9 +250,10 @@ static int test_disabled(const struct criterion_test *t, const struct criterion_
 
 static const struct criterion_suite *suite_of(const struct criterion_test *t)
 {
-    for (struct criterion_suite **s = __start_cr_sts; s < __stop_cr_sts; s++)
-        if (*s && strcmp((*s)->name, t->category) == 0)
-            return *s;
+    size_t n = section_count(__start_cr_sts, __stop_cr_sts);
+    for (size_t i = 0; i < n; i++)
+        if (__start_cr_sts[i] && strcmp(__start_cr_sts[i]->name, t->category) == 0)
+            return __start_cr_sts[i];
     return NULL;
 }
 
@@ -356,11 +365,12 @@ int main(int argc, char **argv)
     if (!running)
         return 1;
     int active = 0;
-    for (struct criterion_test **tp = __start_cr_tst;; tp++) {
+    size_t n_tests = section_count(__start_cr_tst, __stop_cr_tst);
+    for (size_t i = 0;; i++) {
         /* Start the next test, or wait for a slot (and after the last test,
          * for every child). */
-        const struct criterion_test *t = tp < __stop_cr_tst ? *tp : NULL;
-        int done = tp >= __stop_cr_tst;
+        const struct criterion_test *t = i < n_tests ? __start_cr_tst[i] : NULL;
+        int done = i >= n_tests;
         if (!done && !t)
             continue;
         if (t) {
