@@ -30,6 +30,14 @@ BIN      := $(BUILD)/shoplocal
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+# The same suites linked with tests/support/forkrun.c instead of libcriterion:
+# one fork per test, so `make valgrind` pays valgrind's start-up once per suite.
+UNIT_VG_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit-vg/%)
+FORKRUN  := $(BUILD)/obj/tests/support/forkrun.o
+# Planted faults (a leak, an invalid read, a failed assertion) that `make valgrind`
+# must catch, run after the suites as its self-check.
+VGCHECK_BIN := $(patsubst tests/vgcheck/%.c,$(BUILD)/tests/vgcheck/%,$(sort $(wildcard tests/vgcheck/*.c)))
 INTEG_SRC := $(sort $(wildcard tests/integration/test_*.c))
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 TEST_SUPPORT := $(BUILD)/obj/tests/support/testutil.o
@@ -53,7 +61,8 @@ TEST_FN_BOOT := $(patsubst tests/lambda/%.c,$(BUILD)/tests/functions/%/bootstrap
 
 DEPFILES := $(LIB_OBJ:.o=.d) $(BUILD)/obj/$(EMU_MAIN:.c=.d) $(FN_SO:%=%.d) $(TEST_FN_SO:%=%.d) \
             $(FN_BOOT:%=%.d) $(TEST_FN_BOOT:%=%.d) \
-            $(UNIT_BIN:%=%.d) $(INTEG_BIN:%=%.d) $(TEST_SUPPORT:.o=.d)
+            $(UNIT_OBJ:.o=.d) $(FORKRUN:.o=.d) $(VGCHECK_BIN:%=%.d) $(INTEG_BIN:%=%.d) \
+            $(TEST_SUPPORT:.o=.d)
 
 RUN_FLAGS ?= --seed fixtures/
 V ?= 0
@@ -71,7 +80,7 @@ help:                                     ## list the targets
 deps:                                     ## apt-get install only the Debian packages that are missing
 	@scripts/deps.sh
 
-build: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FN_SO) $(TEST_FN_SO) $(FN_BOOT) $(TEST_FN_BOOT) ## the emulator, the functions, every test binary
+build: $(BIN) $(UNIT_BIN) $(UNIT_VG_BIN) $(INTEG_BIN) $(FN_SO) $(TEST_FN_SO) $(FN_BOOT) $(TEST_FN_BOOT) ## the emulator, the functions, every test binary
 
 run: deps                                 ## build and start the whole shop with demo data
 	@$(MAKE) --no-print-directory build
@@ -86,8 +95,9 @@ test: deps                                ## every suite, to green
 unit: $(UNIT_BIN)                         ## Criterion unit suites
 	@scripts/run-tests.sh unit $(UNIT_BIN)
 
-valgrind: $(UNIT_BIN)                     ## unit suites again under Valgrind memcheck
-	@scripts/run-tests.sh valgrind $(UNIT_BIN)
+valgrind: $(UNIT_VG_BIN) $(VGCHECK_BIN)   ## unit suites again under Valgrind memcheck (one fork per test)
+	@scripts/run-tests.sh valgrind $(UNIT_VG_BIN)
+	@scripts/run-tests.sh valgrind-selfcheck $(VGCHECK_BIN)
 
 integration: $(BIN) $(INTEG_BIN)          ## start real emulators on free ports and talk HTTP to them
 	@scripts/run-tests.sh integration $(INTEG_BIN)
@@ -150,10 +160,20 @@ $(BUILD)/obj/%.o: %.c
 	@echo "  CC    $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(LIB)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TEST  $@"
-	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
+
+$(BUILD)/tests/unit-vg/%: $(BUILD)/obj/tests/unit/%.o $(FORKRUN) $(TEST_SUPPORT) $(LIB)
+	@mkdir -p $(@D)
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(FORKRUN) $(TEST_SUPPORT) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/vgcheck/%: tests/vgcheck/%.c $(FORKRUN)
+	@mkdir -p $(@D)
+	@echo "  TEST  $@"
+	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(FORKRUN) $(LDLIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)

@@ -3,13 +3,18 @@
 #
 #   run-tests.sh unit|integration|sanitize BIN...   run each suite
 #   run-tests.sh valgrind BIN...                    run each suite under memcheck
+#   run-tests.sh valgrind-selfcheck BIN...          each planted fault (tests/vgcheck) must
+#                                                   fail the valgrind mode, for the reason its
+#                                                   source names on a "vgcheck-expect:" line
 #   run-tests.sh compat|sanitize SCRIPT.py...       Python suites (real AWS clients); their
 #                                                   closing line is "N passed, N failed"
 #   run-tests.sh --summary                          print the totals and reset them
 #
-# Criterion forks a worker per test, and memcheck's verdict in a worker does not
-# reach the runner's exit code, so under valgrind every process writes its own
-# log and this script reads them: any error, or any byte definitely lost, fails.
+# Under valgrind the suites are the build/tests/unit-vg/ copies (tests/support/
+# forkrun.c): one fork() per test instead of Criterion's exec'd workers, so
+# valgrind starts once per suite, not once per test.  Each test is still its own
+# process with its own memcheck log, and this script reads every log: any error,
+# or any byte definitely lost, in any process fails the suite.
 set -uo pipefail
 summary="${TEST_SUMMARY:-build/test-summary.txt}"
 mkdir -p "$(dirname "$summary")"
@@ -26,6 +31,25 @@ fi
 
 mode="$1"; shift
 failed=0
+
+if [ "$mode" = valgrind-selfcheck ]; then
+  for bin in "$@"; do
+    name="$(basename "$bin")"
+    want=$(sed -n 's/.*vgcheck-expect: \(.*\) \*\/.*/\1/p' "tests/vgcheck/$name.c" | head -1)
+    scratch="$(mktemp)"
+    out="$(TEST_SUMMARY="$scratch" "$0" valgrind "$bin" 2>&1)"
+    rc=$?
+    rm -f "$scratch"
+    if [ $rc -ne 0 ] && [ -n "$want" ] && grep -qF -- "$want" <<<"$out"; then
+      echo "== valgrind self-check: $name failed the stage, as planted ($want)"
+    else
+      echo "== valgrind self-check: $name was NOT caught (expected: ${want:-?})"
+      echo "$out"
+      failed=1
+    fi
+  done
+  exit $failed
+fi
 for bin in "$@"; do
   name="$(basename "$bin")"
   log="$(mktemp)"
@@ -35,7 +59,7 @@ for bin in "$@"; do
     rm -rf "$vdir"; mkdir -p "$vdir"
     valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
       --show-leak-kinds=definite --trace-children=yes --track-fds=no \
-      --log-file="$vdir/%p.log" "$bin" --jobs 2 >"$log" 2>&1
+      --log-file="$vdir/%p.log" "$bin" --jobs "${VALGRIND_JOBS:-2}" >"$log" 2>&1
     rc=$?
     bad=$(grep -L "ERROR SUMMARY: 0 errors" "$vdir"/*.log 2>/dev/null)
     if [ -n "$bad" ]; then
