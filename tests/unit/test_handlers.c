@@ -37,6 +37,7 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,7 @@ static core_http_server *sfn_srv;
 static char aws_url[128], sfn_url[128];
 static const char *machine_arn = FAKE_MACHINE;
 static int use_fake_sfn = 1;
+static const char *images_bucket = "shoplocal-images-000000000000";
 
 /* Everything an invocation returned, freed at teardown (tests stay short). */
 static cJSON *garbage[512];
@@ -225,6 +227,10 @@ static const char *fn_getenv(const lambda_context *ctx, const char *name)
         return aws_url;
     if (f == &products && !strcmp(name, "ADMIN_GROUP"))
         return "Admins";
+    if (f == &products && !strcmp(name, "IMAGES_BUCKET"))
+        return images_bucket;
+    if (f == &products && !strcmp(name, "IMAGES_BASE_URL"))
+        return "https://d111111abcdef8.cloudfront.net";
     if (f == &checkout) {
         if (!strcmp(name, "STATE_MACHINE_ARN"))
             return machine_arn;
@@ -446,6 +452,32 @@ static const cJSON *line_of(reply r, const char *product)
     return NULL;
 }
 
+/* One DynamoDB call from the test itself, with the backend's own client (for
+ * fixtures the API cannot make, and for looking at what the handlers wrote).
+ * Consumes q; returns the answer (kept) and expects success. */
+static cJSON *ddb(const char *op, cJSON *q)
+{
+    lambda_context ctx = {.getenv = fn_getenv, .log = fn_log, .host = &orders};
+    aws_client *c = model_client_new(&ctx);
+    cr_assert_not_null(c);
+    cJSON *out = NULL;
+    aws_error err;
+    int rc = model_ddb(c, op, q, &out, &err);
+    cJSON_Delete(q);
+    aws_client_free(c);
+    keep(out);
+    cr_assert_eq(rc, 0, "%s: %s %s", op, err.type, err.message);
+    return out;
+}
+
+static void ddb_put(cJSON *item)
+{
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "TableName", TABLE);
+    cJSON_AddItemToObject(q, "Item", item);
+    ddb("PutItem", q);
+}
+
 /* ======================================================================== */
 /* ProductsFunction                                                          */
 /* ======================================================================== */
@@ -634,8 +666,27 @@ Test(handlers, products_create_rejects_bad_bodies)
              name);
     expect(invoke(&products, ev_body(ev("POST /products", ADMIN), body)), 201, NULL, "name 200");
 
-    reply r = invoke(&products, ev("GET /products", NULL, NULL));
+    /* over the 16 KiB every route accepts */
+    char *huge = malloc(20000);
+    cr_assert_not_null(huge);
+    int used = snprintf(huge, 20000, "{\"name\":\"A\",\"priceCents\":1,\"stock\":1,"
+                                     "\"description\":\"");
+    memset(huge + used, 'd', 17000);
+    snprintf(huge + used + 17000, 20000 - used - 17000, "\"}");
+    reply r = invoke(&products, ev_body(ev("POST /products", ADMIN), huge));
+    free(huge);
+    expect(r, 413, "PayloadTooLarge", "17 kB body");
+
+    r = invoke(&products, ev("GET /products", NULL, NULL));
     cr_assert_eq(cJSON_GetArraySize(items(r)), 1, "only the valid product was written");
+    r = invoke(&products, ev_body(ev("POST /products", ADMIN),
+                                  "{\"id\":\"eur\",\"name\":\"Euro\",\"priceCents\":1,\"stock\":0,"
+                                  "\"currency\":\"EUR\",\"imageUrl\":null,"
+                                  "\"description\":\"two\\nlines\"}"));
+    expect(r, 201, NULL, "EUR, null image, multi-line description");
+    cr_assert_str_eq(str(r.body, "currency"), "EUR");
+    cr_assert_str_eq(str(r.body, "description"), "two\nlines");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r.body, "imageUrl")));
     create_product("dup", 1, 1);
     expect(invoke(&products, ev_body(ev("POST /products", ADMIN),
                                      "{\"id\":\"dup\",\"name\":\"Again\",\"priceCents\":2,"
@@ -1175,9 +1226,6 @@ Test(handlers, checkout_idempotency_key_replays_the_first_answer)
 static void put_order(const char *id, const char *user, const char *created_at,
                       const char *index_user)
 {
-    lambda_context ctx = {.getenv = fn_getenv, .log = fn_log, .host = &orders};
-    aws_client *c = model_client_new(&ctx);
-    cr_assert_not_null(c);
     cJSON *item = model_key("ORDER#", id, "ORDER");
     char gsi1pk[160], gsi1sk[160];
     snprintf(gsi1pk, sizeof gsi1pk, "USER#%s", index_user ? index_user : user);
@@ -1203,16 +1251,7 @@ static void put_order(const char *id, const char *user, const char *created_at,
     cJSON_AddItemToObject(item, "lines", l);
     model_put_s(item, "createdAt", created_at);
     model_put_s(item, "updatedAt", created_at);
-    cJSON *q = cJSON_CreateObject();
-    cJSON_AddStringToObject(q, "TableName", TABLE);
-    cJSON_AddItemToObject(q, "Item", item);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(c, "PutItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    aws_client_free(c);
-    cr_assert_eq(rc, 0, "PutItem %s: %s %s", id, err.type, err.message);
+    ddb_put(item);
 }
 
 Test(handlers, orders_list_mine_newest_first_paged)
@@ -1291,4 +1330,178 @@ Test(handlers, orders_get_mine_and_never_anothers)
     const char *bad[] = {"", "a b", "ORDER#o-1", "../o-1", NULL};
     for (size_t i = 0; bad[i]; i++)
         expect(order_get("alice-sub", bad[i]), 400, "InvalidParameter", bad[i]);
+}
+
+Test(handlers, products_image_upload_url)
+{
+    create_product("p-a", 100, 1);
+    const char *route = "POST /products/{id}/image-upload-url";
+    expect(invoke(&products, ev_path(ev(route, ALICE), "id", "p-a")), 403, "Forbidden",
+           "not admin");
+    expect(invoke(&products, ev_path(ev(route, ADMIN), "id", "p-none")), 404, "ProductNotFound",
+           "no product");
+    const char *bad[] = {"{\"contentType\":\"text/html\"}", "{\"contentType\":\"image/svg+xml\"}",
+                         "{\"type\":\"image/png\"}", "{\"contentType\":5}", NULL};
+    for (size_t i = 0; bad[i]; i++)
+        expect(invoke(&products, ev_path(ev_body(ev(route, ADMIN), bad[i]), "id", "p-a")), 422,
+               "ValidationError", bad[i]);
+    reply r = invoke(&products, ev_path(ev_body(ev(route, ADMIN), "{\"contentType\":\"image/png\"}"),
+                                        "id", "p-a"));
+    expect(r, 200, NULL, "png");
+    const char *key = str(r.body, "key");
+    cr_assert(!strncmp(key, "images/p-a/", 11) && strlen(key) == 11 + 36 + 4 &&
+                  !strcmp(key + strlen(key) - 4, ".png"),
+              "key %s", key);
+    char image_url[256];
+    snprintf(image_url, sizeof image_url, "https://d111111abcdef8.cloudfront.net/%s", key);
+    cr_assert_str_eq(str(r.body, "imageUrl"), image_url);
+    cr_assert_str_eq(str(r.body, "method"), "PUT");
+    cr_assert_eq(num(r.body, "expiresIn"), 300);
+    cr_assert_str_eq(str(cJSON_GetObjectItemCaseSensitive(r.body, "headers"), "content-type"),
+                     "image/png");
+    const char *url = str(r.body, "uploadUrl");
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "%s/%s/%s?", aws_url, images_bucket, key);
+    cr_assert(!strncmp(url, prefix, strlen(prefix)), "path-style on the endpoint: %s", url);
+    cr_assert(strstr(url, "X-Amz-Algorithm=AWS4-HMAC-SHA256"), "%s", url);
+    cr_assert(strstr(url, "X-Amz-Expires=300"), "%s", url);
+    cr_assert(strstr(url, "X-Amz-Signature="), "%s", url);
+    cr_assert(strstr(url, "X-Amz-Credential=AKIDSHOPLOCALTEST%2F"), "%s", url);
+    /* no body: a JPEG */
+    r = invoke(&products, ev_path(ev(route, ADMIN), "id", "p-a"));
+    expect(r, 200, NULL, "default type");
+    cr_assert(strstr(str(r.body, "key"), ".jpg"), "%s", str(r.body, "key"));
+    images_bucket = NULL;
+    expect(invoke(&products, ev_path(ev(route, ADMIN), "id", "p-a")), 503, "ServiceUnavailable",
+           "no bucket configured");
+}
+
+/* Put product id straight into the table, as POST /products would. */
+static void put_product(const char *id, long long price, long long stock)
+{
+    char body[200];
+    snprintf(body, sizeof body, "{\"name\":\"Product %s\",\"priceCents\":%lld,\"stock\":%lld}", id,
+             price, stock);
+    cJSON *b = cJSON_Parse(body);
+    ddb_put(model_product_item(b, id, "2026-01-01T00:00:00.000Z"));
+    cJSON_Delete(b);
+}
+
+Test(handlers, cart_holds_25_products_and_a_full_cart_checks_out)
+{
+    char id[16];
+    for (int i = 0; i < 26; i++) {
+        snprintf(id, sizeof id, "p-%02d", i);
+        put_product(id, 100 + i, 10);
+    }
+    for (int i = 0; i < 25; i++) {
+        snprintf(id, sizeof id, "p-%02d", i);
+        expect(cart_add("alice-sub", id, 1), 200, NULL, id);
+    }
+    expect(cart_add("alice-sub", "p-25", 1), 409, "CartFull", "26th product");
+    reply r = cart_add("alice-sub", "p-00", 2);
+    expect(r, 200, NULL, "more of a product already in the full cart");
+    cr_assert_eq(cJSON_GetArraySize(items(r)), 25);
+    long long want = 0;
+    for (int i = 0; i < 25; i++)
+        want += (100 + i) * (i == 0 ? 3 : 1);
+    cr_assert_eq(num(r.body, "totalCents"), want);
+
+    /* order + 25 lines + the idempotency record in one transaction */
+    r = checkout_start("alice-sub", CHECKOUT_BODY, "full-cart");
+    expect(r, 202, NULL, "checkout of a full cart");
+    cr_assert_eq(num(r.body, "totalCents"), want);
+    r = order_get("alice-sub", str(r.body, "orderId"));
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.body, "lines")), 25);
+    cr_assert_eq(cJSON_GetArraySize(items(cart_get("alice-sub"))), 0, "cart cleared");
+}
+
+static void request_hash(const char *body, char out[65])
+{
+    cJSON *j = cJSON_Parse(body);
+    char *canon = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    unsigned char d[32];
+    unsigned int n = 0;
+    EVP_Digest(canon, strlen(canon), d, &n, EVP_sha256(), NULL);
+    free(canon);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* An IN_PROGRESS idempotency record started two minutes ago for order_id. */
+static void put_stale_record(const char *user, const char *key, const char *order_id)
+{
+    char pk[300], hash[65];
+    snprintf(pk, sizeof pk, "%s#%s", user, key);
+    request_hash(CHECKOUT_BODY, hash);
+    cJSON *rec = model_key("IDEMPOTENCY#", pk, "IDEMPOTENCY");
+    model_put_s(rec, "entity", "IdempotencyRecord");
+    model_put_s(rec, "userId", user);
+    model_put_s(rec, "status", "IN_PROGRESS");
+    model_put_s(rec, "requestHash", hash);
+    model_put_s(rec, "orderId", order_id);
+    model_put_s(rec, "createdAt", "2026-01-01T00:00:00.000Z");
+    model_put_n(rec, "startedMs", lambda_epoch_ms() - 120000);
+    model_put_n(rec, "ttl", lambda_epoch_ms() / 1000 + 86400);
+    ddb_put(rec);
+}
+
+Test(handlers, checkout_recovers_an_attempt_that_died)
+{
+    create_product("p-a", 100, 10);
+    expect(cart_add("alice-sub", "p-a", 1), 200, NULL, "add");
+    /* a fresh IN_PROGRESS record is a request still running */
+    char pk[300], hash[65];
+    snprintf(pk, sizeof pk, "alice-sub#running");
+    request_hash(CHECKOUT_BODY, hash);
+    cJSON *rec = model_key("IDEMPOTENCY#", pk, "IDEMPOTENCY");
+    model_put_s(rec, "status", "IN_PROGRESS");
+    model_put_s(rec, "requestHash", hash);
+    model_put_s(rec, "orderId", "o-running");
+    model_put_n(rec, "startedMs", lambda_epoch_ms());
+    ddb_put(rec);
+    expect(checkout_start("alice-sub", CHECKOUT_BODY, "running"), 409, "RequestInProgress",
+           "in progress");
+
+    /* died after its transaction, before StartExecution: the order is failed and
+     * this retry starts afresh */
+    put_order("o-dead", "alice-sub", "2026-01-01T00:00:00.000Z", NULL);
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "TableName", TABLE);
+    cJSON_AddItemToObject(q, "Key", model_key("ORDER#", "o-dead", "ORDER"));
+    cJSON_AddStringToObject(q, "UpdateExpression", "SET #s = :p");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(q, "ExpressionAttributeNames"), "#s", "status");
+    model_put_s(cJSON_AddObjectToObject(q, "ExpressionAttributeValues"), ":p", "PENDING");
+    ddb("UpdateItem", q);
+    put_stale_record("alice-sub", "dead", "o-dead");
+    reply r = checkout_start("alice-sub", CHECKOUT_BODY, "dead");
+    expect(r, 202, NULL, "retry after a dead attempt");
+    cr_assert_str_neq(str(r.body, "orderId"), "o-dead");
+    cr_assert_eq(sfn_calls(), 1);
+    r = order_get("alice-sub", "o-dead");
+    cr_assert_str_eq(str(r.body, "status"), "FAILED");
+    cr_assert_str_eq(str(r.body, "failureReason"), "checkout did not finish");
+
+    /* died after StartExecution: the answer is rebuilt from the order */
+    put_order("o-started", "alice-sub", "2026-01-02T00:00:00.000Z", NULL);
+    q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "TableName", TABLE);
+    cJSON_AddItemToObject(q, "Key", model_key("ORDER#", "o-started", "ORDER"));
+    cJSON_AddStringToObject(q, "UpdateExpression", "SET executionArn = :a");
+    model_put_s(cJSON_AddObjectToObject(q, "ExpressionAttributeValues"), ":a",
+                "arn:aws:states:us-east-1:000000000000:execution:shoplocal-orders:o-started");
+    ddb("UpdateItem", q);
+    put_stale_record("alice-sub", "started", "o-started");
+    r = checkout_start("alice-sub", CHECKOUT_BODY, "started");
+    expect(r, 202, NULL, "retry after a started attempt");
+    cr_assert_str_eq(str(r.body, "orderId"), "o-started");
+    cr_assert_str_eq(str(r.body, "executionArn"),
+                     "arn:aws:states:us-east-1:000000000000:execution:shoplocal-orders:o-started");
+    cr_assert_eq(num(r.body, "totalCents"), 1500);
+    cr_assert_str_eq(header(r, "idempotent-replayed"), "true");
+    cr_assert_eq(sfn_calls(), 1, "no second execution");
+    r = checkout_start("alice-sub", CHECKOUT_BODY, "started");
+    expect(r, 202, NULL, "and the record is now completed");
+    cr_assert_str_eq(str(r.body, "orderId"), "o-started");
 }
