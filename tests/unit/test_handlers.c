@@ -1207,6 +1207,9 @@ Test(handlers, checkout_idempotency_key_replays_the_first_answer)
     cr_assert_str_eq(str(again.body, "orderId"), str(first.body, "orderId"));
     cr_assert_str_eq(str(again.body, "executionArn"), str(first.body, "executionArn"));
     cr_assert_str_eq(header(again, "idempotent-replayed"), "true");
+    /* the first answer, headers included (the contract's 202 has location) */
+    cr_assert_not_null(header(again, "location"), "the replay lost the location header");
+    cr_assert_str_eq(header(again, "location"), header(first, "location"));
     cr_assert_eq(sfn_calls(), 1, "one execution");
     cr_assert_eq(cJSON_GetArraySize(items(orders_list("alice-sub", NULL, NULL))), 1,
                  "one order");
@@ -1501,7 +1504,9 @@ Test(handlers, checkout_recovers_an_attempt_that_died)
     cr_assert_eq(num(r.body, "totalCents"), 1500);
     cr_assert_str_eq(header(r, "idempotent-replayed"), "true");
     cr_assert_eq(sfn_calls(), 1, "no second execution");
+    cr_assert_str_eq(header(r, "location"), "/orders/o-started");
     r = checkout_start("alice-sub", CHECKOUT_BODY, "started");
     expect(r, 202, NULL, "and the record is now completed");
     cr_assert_str_eq(str(r.body, "orderId"), "o-started");
+    cr_assert_str_eq(header(r, "location"), "/orders/o-started");
 }
