@@ -105,6 +105,7 @@ static core_http_server *sfn_srv;
 static char aws_url[128], sfn_url[128];
 static const char *machine_arn = FAKE_MACHINE;
 static int use_fake_sfn = 1;
+static const char *log_level = "ERROR";
 static const char *images_bucket = "shoplocal-images-000000000000";
 
 /* Everything an invocation returned, freed at teardown (tests stay short). */
@@ -213,7 +214,6 @@ static const char *fn_getenv(const lambda_context *ctx, const char *name)
     static const char *const common[][2] = {
         {"TABLE_NAME", TABLE},
         {"ENVIRONMENT", "dev"},
-        {"LOG_LEVEL", "ERROR"},
         {"AWS_REGION", "us-east-1"},
         {"AWS_DEFAULT_REGION", "us-east-1"},
         {"AWS_ACCESS_KEY_ID", "AKIDSHOPLOCALTEST"},
@@ -225,6 +225,8 @@ static const char *fn_getenv(const lambda_context *ctx, const char *name)
             return common[i][1];
     if (!strcmp(name, "AWS_ENDPOINT_URL"))
         return aws_url;
+    if (!strcmp(name, "LOG_LEVEL"))
+        return log_level;
     if (f == &products && !strcmp(name, "ADMIN_GROUP"))
         return "Admins";
     if (f == &products && !strcmp(name, "IMAGES_BUCKET"))
@@ -246,11 +248,16 @@ static const char *fn_getenv(const lambda_context *ctx, const char *name)
     return NULL;
 }
 
+/* What the handlers logged through ctx->log: "<level> <message>\n" lines. */
+static char log_text[1 << 16];
+static size_t log_used;
+
 static void fn_log(const lambda_context *ctx, const char *level, const char *message)
 {
     (void)ctx;
-    (void)level;
-    (void)message; /* the handlers' logs are not this suite's subject */
+    int n = snprintf(log_text + log_used, sizeof log_text - log_used, "%s %s\n", level, message);
+    if (n > 0 && (size_t)n < sizeof log_text - log_used)
+        log_used += (size_t)n;
 }
 
 /* ---- events ------------------------------------------------------------------- */
@@ -1509,4 +1516,61 @@ Test(handlers, checkout_recovers_an_attempt_that_died)
     expect(r, 202, NULL, "and the record is now completed");
     cr_assert_str_eq(str(r.body, "orderId"), "o-started");
     cr_assert_str_eq(header(r, "location"), "/orders/o-started");
+}
+
+/* Every log line of the handlers' (after "<level> ") is one JSON object. */
+static int log_lines_are_json(void)
+{
+    int n = 0;
+    for (char *line = log_text; *line;) {
+        char *end = strchr(line, '\n');
+        cr_assert_not_null(end);
+        *end = '\0';
+        const char *sp = strchr(line, ' ');
+        cr_assert_not_null(sp, "%s", line);
+        cJSON *j = cJSON_Parse(sp + 1);
+        cr_assert(cJSON_IsObject(j), "not a JSON object: %s", line);
+        cr_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "event")), "%s", line);
+        cJSON_Delete(j);
+        *end = '\n';
+        line = end + 1;
+        n++;
+    }
+    return n;
+}
+
+Test(handlers, logs_are_structured_and_carry_no_credentials)
+{
+    log_level = "INFO";
+    const char *jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbi0xIn0.c2lnbmF0dXJlLXNlY3JldA";
+    char bearer[200];
+    snprintf(bearer, sizeof bearer, "Bearer %s", jwt);
+    reply r = invoke(&products, ev_header(ev_body(ev("POST /products", ADMIN),
+                                                  "{\"id\":\"p-a\",\"name\":\"A\",\"priceCents\":100,"
+                                                  "\"stock\":5}"),
+                                          "authorization", bearer));
+    expect(r, 201, NULL, "create");
+    cr_assert(strstr(log_text, "INFO "), "%s", log_text);
+    cr_assert(strstr(log_text, "\"event\":\"product.created\""), "%s", log_text);
+    cr_assert(strstr(log_text, "\"route\":\"POST /products\""), "%s", log_text);
+    cr_assert(strstr(log_text, "\"status\":201"), "%s", log_text);
+    cr_assert(strstr(log_text, "\"user\":\"admin-1\""), "%s", log_text);
+
+    expect(cart_add("alice-sub", "p-a", 1), 200, NULL, "add");
+    use_fake_sfn = 0;
+    machine_arn = MISSING_MACHINE;
+    cJSON *e = ev_body(ev("POST /checkout/start", ALICE), CHECKOUT_BODY);
+    ev_header(e, "authorization", bearer);
+    ev_header(e, "idempotency-key", "secret-idem-key-123");
+    expect(invoke(&checkout, e), 503, "ServiceUnavailable", "no machine");
+    cr_assert(strstr(log_text, "ERROR "), "a 503 is logged at ERROR: %s", log_text);
+    cr_assert(strstr(log_text, "\"event\":\"checkout.start_failed\""), "%s", log_text);
+    cr_assert(strstr(log_text, "\"status\":503"), "%s", log_text);
+
+    cr_assert_null(strstr(log_text, jwt), "a token reached the log: %s", log_text);
+    cr_assert_null(strstr(log_text, "c2lnbmF0dXJlLXNlY3JldA"), "%s", log_text);
+    cr_assert_null(strstr(log_text, "secret-idem-key-123"), "the key reached the log");
+    cr_assert_null(strstr(log_text, "shoplocal-test-secret"), "the AWS secret reached the log");
+    cr_assert_null(strstr(log_text, "1 Main St"), "the address reached the log");
+    cr_assert_geq(log_lines_are_json(), 4, "%s", log_text);
 }
