@@ -155,8 +155,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT) $(LIB)
 	@echo "  TEST  $@"
 	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LDLIBS)
 
-# test_handlers dlopens <BUILD>/functions/<LogicalId>.so: build them first.
-$(BUILD)/tests/unit/test_handlers: | $(FN_SO)
+# test_handlers dlopens <BUILD>/functions/<LogicalId>.so: build them first
+# (unit-vg: the valgrind stage's fork-per-test copy of the suite, if built).
+$(BUILD)/tests/unit/test_handlers $(BUILD)/tests/unit-vg/test_handlers: | $(FN_SO)
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)

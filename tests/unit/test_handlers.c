@@ -36,7 +36,10 @@
  */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -106,6 +109,8 @@ static char aws_url[128], sfn_url[128];
 static const char *machine_arn = FAKE_MACHINE;
 static int use_fake_sfn = 1;
 static const char *log_level = "ERROR";
+static const char *endpoint = NULL; /* NULL: the emulator's aws listener */
+static int no_table = 0;
 static const char *images_bucket = "shoplocal-images-000000000000";
 
 /* Everything an invocation returned, freed at teardown (tests stay short). */
@@ -220,11 +225,13 @@ static const char *fn_getenv(const lambda_context *ctx, const char *name)
         {"AWS_SECRET_ACCESS_KEY", "shoplocal-test-secret"},
         {"CURSOR_SECRET", "handler-test-cursor-secret"},
     };
+    if (no_table && !strcmp(name, "TABLE_NAME"))
+        return NULL;
     for (size_t i = 0; i < sizeof common / sizeof *common; i++)
         if (!strcmp(name, common[i][0]))
             return common[i][1];
     if (!strcmp(name, "AWS_ENDPOINT_URL"))
-        return aws_url;
+        return endpoint ? endpoint : aws_url;
     if (!strcmp(name, "LOG_LEVEL"))
         return log_level;
     if (f == &products && !strcmp(name, "ADMIN_GROUP"))
@@ -1573,4 +1580,60 @@ Test(handlers, logs_are_structured_and_carry_no_credentials)
     cr_assert_null(strstr(log_text, "shoplocal-test-secret"), "the AWS secret reached the log");
     cr_assert_null(strstr(log_text, "1 Main St"), "the address reached the log");
     cr_assert_geq(log_lines_are_json(), 4, "%s", log_text);
+}
+
+/* A loopback URL on which nothing listens: a port the kernel gave us, closed. */
+static void closed_port_url(char *out, size_t len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t n = sizeof a;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &n), 0);
+    close(fd);
+    snprintf(out, len, "http://127.0.0.1:%d", ntohs(a.sin_port));
+}
+
+Test(handlers, a_missing_dependency_is_a_503_never_a_500)
+{
+    create_product("p-a", 100, 5);
+    expect(cart_add("alice-sub", "p-a", 1), 200, NULL, "add");
+
+    /* STATE_MACHINE_ARN unset: nothing is started, the order is failed */
+    machine_arn = NULL;
+    expect(checkout_start("alice-sub", CHECKOUT_BODY, NULL), 503, "ServiceUnavailable",
+           "no STATE_MACHINE_ARN");
+    cr_assert_eq(sfn_calls(), 0);
+    reply r = orders_list("alice-sub", NULL, NULL);
+    cr_assert_str_eq(str(cJSON_GetArrayItem(items(r), 0), "status"), "FAILED");
+    machine_arn = FAKE_MACHINE;
+
+    /* TABLE_NAME unset: 503 on every route, after the 401 */
+    no_table = 1;
+    expect(invoke(&products, ev("GET /products", NULL, NULL)), 503, "ServiceUnavailable",
+           "products without a table");
+    expect(cart_get("alice-sub"), 503, "ServiceUnavailable", "cart without a table");
+    expect(cart_get(NULL), 401, "Unauthorized", "anonymous, without a table");
+    expect(checkout_start("alice-sub", CHECKOUT_BODY, NULL), 503, "ServiceUnavailable",
+           "checkout without a table");
+    expect(orders_list("alice-sub", NULL, NULL), 503, "ServiceUnavailable",
+           "orders without a table");
+    no_table = 0;
+
+    /* DynamoDB unreachable (after the client's bounded retries) */
+    char down[64];
+    closed_port_url(down, sizeof down);
+    endpoint = down;
+    expect(invoke(&products, ev("GET /products", NULL, NULL)), 503, "ServiceUnavailable",
+           "list");
+    expect(get_product("p-a"), 503, "ServiceUnavailable", "get");
+    expect(cart_add("alice-sub", "p-a", 1), 503, "ServiceUnavailable", "cart add");
+    expect(checkout_start("alice-sub", CHECKOUT_BODY, NULL), 503, "ServiceUnavailable",
+           "checkout");
+    expect(order_get("alice-sub", "o-1"), 503, "ServiceUnavailable", "order");
+    /* validation still comes first */
+    expect(cart_add("alice-sub", "p-a", 0), 422, "ValidationError", "bad body, table down");
+    endpoint = NULL;
+    cr_assert_eq(num(line_of(cart_get("alice-sub"), "p-a"), "quantity"), 1, "nothing changed");
 }
