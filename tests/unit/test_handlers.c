@@ -868,6 +868,21 @@ Test(handlers, cart_add_validates_and_bounds_quantities)
     reply r = cart_get("alice-sub");
     cr_assert_eq(cJSON_GetArraySize(items(r)), 0, "no refused add wrote a line");
 
+    /* a \u0000 would cut the id short in cJSON: refused as not JSON */
+    expect(invoke(&cart, ev_body(ev("POST /cart", ALICE),
+                                 "{\"productId\":\"p-a\\u0000x\",\"quantity\":1}")),
+           400, "InvalidJson", "escaped NUL");
+    /* API Gateway base64-encodes some bodies: decoded first */
+    cJSON *e = ev_body(ev("POST /cart", ALICE), "eyJwcm9kdWN0SWQiOiJwLWEiLCJxdWFudGl0eSI6MX0=");
+    cJSON_ReplaceItemInObjectCaseSensitive(e, "isBase64Encoded", cJSON_CreateTrue());
+    r = invoke(&cart, e);
+    expect(r, 200, NULL, "base64 body {\"productId\":\"p-a\",\"quantity\":1}");
+    cr_assert_eq(num(line_of(r, "p-a"), "quantity"), 1);
+    e = ev_body(ev("POST /cart", ALICE), "eyJwcm9kdWN0SWQi!!!");
+    cJSON_ReplaceItemInObjectCaseSensitive(e, "isBase64Encoded", cJSON_CreateTrue());
+    expect(invoke(&cart, e), 400, "InvalidJson", "bad base64");
+    expect(invoke(&cart, ev("DELETE /cart", ALICE)), 200, NULL, "clear");
+
     expect(cart_add("alice-sub", "p-a", 99), 200, NULL, "99 is the most");
     expect(cart_add("alice-sub", "p-a", 1), 422, "ValidationError", "99 + 1");
     expect(cart_add("alice-sub", "p-few", 2), 200, NULL, "all the stock");
