@@ -175,6 +175,13 @@ $(BUILD)/tests/vgcheck/%: tests/vgcheck/%.c $(FORKRUN)
 	@echo "  TEST  $@"
 	$(Q)$(CC) $(CPPFLAGS) -MF $@.d $(CFLAGS) -o $@ $< $(FORKRUN) $(LDLIBS)
 
+# test_handlers dlopens <BUILD>/functions/<LogicalId>.so: build them first
+# (unit-vg: the valgrind stage's fork-per-test copy of the suite, if built).
+$(BUILD)/tests/unit/test_handlers $(BUILD)/tests/unit-vg/test_handlers: | $(FN_SO)
+# .SECONDARY keeps make from remaking a deleted .so for an up-to-date suite, so the
+# stages that run the suite name them too.
+unit valgrind: $(FN_SO)
+
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(@D)
 	@echo "  TEST  $@"

@@ -290,7 +290,13 @@ static cJSON *replay(const request *r, const char *key, const char *hash)
         resp = http_error(409, "RequestInProgress",
                           "a request with this Idempotency-Key is still being processed");
     else {
-        resp = http_json((int)code, cJSON_Parse(body));
+        /* the first answer as it was sent, its location header included */
+        cJSON *first = cJSON_Parse(body);
+        const cJSON *oid = cJSON_GetObjectItemCaseSensitive(first, "orderId");
+        char order_id[MODEL_ID_MAX + 1] = "";
+        if (code == 202 && cJSON_IsString(oid))
+            snprintf(order_id, sizeof order_id, "%s", oid->valuestring);
+        resp = order_id[0] ? accepted(first, order_id) : http_json((int)code, first);
         http_set_header(resp, "idempotent-replayed", "true");
     }
     cJSON_Delete(out);
