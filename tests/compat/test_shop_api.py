@@ -514,6 +514,12 @@ class ShopApi(unittest.TestCase):
         with self.forger():
             token = self.forged_token("victim#CART#p-oak-tray")
             self.error_code("GET", "/cart", token, None, 401, "Unauthorized")
+            ok = self.forged_token(str(uuid.uuid4()))
+            self.call("GET", "/cart", ok, expect=200)
+        # out of the block the test key is trusted no more: the gateway refuses its tokens
+        for t in (token, ok):
+            _, doc, _ = self.call("GET", "/cart", t, expect=401)
+            self.assertEqual(doc, {"message": "Unauthorized"})
 
     # ---- checkout ------------------------------------------------------------
 
@@ -761,6 +767,29 @@ class ShopApi(unittest.TestCase):
                         "InvalidCursor")
         _, mine, _ = self.call("GET", "/orders", bob, expect=200)
         self.assertEqual(mine["items"], [])
+
+    def test_one_user_cannot_read_or_replay_another_users_checkout(self):
+        alice, mallory = self.user(), self.user()
+        self.call("POST", "/cart", alice, {"productId": "p-green-tea", "quantity": 2}, expect=200)
+        key = [("Idempotency-Key", "shared-" + uuid.uuid4().hex)]
+        _, first, _ = self.call("POST", "/checkout/start", alice, CHECKOUT, expect=202, headers=key)
+        oid = first["orderId"]
+        _, order, _ = self.call("GET", "/orders/" + oid, alice, expect=200)
+        self.assertEqual(order["totalCents"], 2 * 1450)
+        # mallory, signed in as herself, can neither read alice's order nor list it
+        self.error_code("GET", "/orders/" + oid, mallory, None, 404, "OrderNotFound")
+        _, mine, _ = self.call("GET", "/orders", mallory, expect=200)
+        self.assertEqual(mine["items"], [])
+        # nor get alice's answer by sending alice's Idempotency-Key: keys are per user
+        self.error_code("POST", "/checkout/start", mallory, CHECKOUT, 409, "CartEmpty", headers=key)
+        # alice's access token (client_id instead of aud) passes the authorizer too, as the
+        # same user: the template's audience is the app client, which API Gateway matches
+        # against an access token's client_id
+        self.assertEqual(claims_of(alice.access)["token_use"], "access")
+        _, listed, _ = self.call("GET", "/orders", alice.access, expect=200)
+        self.assertEqual([o["id"] for o in listed["items"]], [oid])
+        _, listed, _ = self.call("GET", "/orders", mallory.access, expect=200)
+        self.assertEqual(listed["items"], [])
 
     # ---- hostile input -------------------------------------------------------
 
