@@ -33,14 +33,20 @@
  * top-level offset is persisted with each write, so a resumed execution's
  * timestamps go on from where they were.
  *
- * Durability (see model.c). Events are appended in memory and flushed: before
- * each blocking step (a task call, a wait) and at each top-level transition,
- * together with the position. Before a task runs, the position says "in state
- * X, entered, these retry counters"; after it, the result and the move to the
- * next state are one write. After a kill -9, sfn_runtime_resume_all re-queues
- * every RUNNING execution and it continues from its position: finished steps
- * are never redone; a task that was running when the process died runs again
- * (at-least-once for that one step, as on AWS). A Parallel or Map state at top
+ * Durability (see model.c). Events are appended in memory and flushed, together
+ * with the position, only around side effects: before a step that has one (a
+ * task that is not mocked, a real-time wait, a Parallel or Map) the position
+ * says "in state X, entered, these retry counters"; after it, the result and
+ * the move to the next state are one write. Steps without side effects (Pass,
+ * Choice, Succeed, Fail, a virtual-time Wait, a task the mock config answers)
+ * are determined by the input of the position already committed, so they are
+ * not committed on their own: their events go with the next commit (the next
+ * side effect's, or the execution's end, one transaction). After a kill -9,
+ * sfn_runtime_resume_all re-queues every RUNNING execution and it continues
+ * from its position: committed steps are never redone, uncommitted pure ones
+ * are redone identically and recorded once; a task that was running when the
+ * process died runs again (at-least-once for that one step, as on AWS). A mocked
+ * saga thus costs two transactions (start, end) instead of two per step. A Parallel or Map state at top
  * level is one step: it reruns whole. EXPRESS executions are at-most-once on
  * AWS and keep no resumable state: their history is written in one transaction
  * when they end, and one cut short by a crash is aborted on restart, not rerun.
@@ -117,6 +123,11 @@ struct exec_ctx {
     size_t n_pending, cap_pending;
     cJSON *mock_counts;   /* state name -> invocations so far */
     atomic_int write_failed; /* a write failed: the execution is no longer ours */
+    /* Standard executions commit only around side effects (see Durability):
+     * effect: a side effect ran since the last commit, so the next transition
+     * commits; deferred: a step's commit was skipped since the last commit, so
+     * the pending events belong to steps a resume would redo. Top level only. */
+    int effect, deferred;
     exec_ctx *next_active;
 };
 
@@ -541,7 +552,7 @@ static int parse_timestamp(const char *s, int64_t *out)
 static int run_states(branch *b, const cJSON *machine, const char *start, cJSON *input,
                       int entered, const char *retries_json, cJSON **out, core_err *err);
 static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
-                       size_t n);
+                       size_t n, int effectful);
 
 /* InputPath, as a States.Runtime failure when it selects nothing. */
 static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **out,
@@ -701,7 +712,9 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
         branch_now(b) + delay > b->ex->deadline_ms)
         delay = b->ex->deadline_ms - branch_now(b); /* the execution times out meanwhile */
     if (rc == CORE_OK) {
-        checkpoint(b, name, input, NULL, 0);
+        /* A virtual-time wait takes no wall time: no side effect, no commit. */
+        checkpoint(b, name, input, NULL, 0,
+                   delay > 0 && core_clock_get_mode(b->ex->rt->opts.clock) != CORE_CLOCK_VIRTUAL);
         if (branch_sleep(b, delay) != 0) {
             cJSON_Delete(effective);
             cJSON_Delete(ctx);
@@ -829,10 +842,20 @@ static char *retries_text(const int *retries, size_t n)
     return t;
 }
 
-/* Flush events and, at top level, the "in this state, entered, these counters" position. */
+/* Before a step with a side effect (effectful): flush events and, at top level,
+ * the "in this state, entered, these counters" position. Before a step without
+ * one (a mocked task, a virtual-time wait): nothing — the step is determined by
+ * the position already committed, and a resume redoes it identically. */
 static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
-                       size_t n)
+                       size_t n, int effectful)
 {
+    if (!effectful) {
+        if (b->top)
+            b->ex->deferred = 1;
+        return;
+    }
+    if (b->top)
+        b->ex->effect = 1; /* the step's outcome commits with the next transition */
     if (!b->top || b->ex->ephemeral || b->ex->express) {
         flush(b, NULL); /* no position: nothing resumes these */
         return;
@@ -842,6 +865,7 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
     sfn_exec_update u = {.pos_state = name, .pos_input = in, .pos_entered = 1,
                          .pos_retries = rt};
     flush(b, &u);
+    b->ex->deferred = 0;
     free(in);
     free(rt);
 }
@@ -917,7 +941,11 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 cJSON_AddStringToObject(d, "resource", rname);
                 emit(b, "TaskStarted", root);
             }
-            checkpoint(b, name, input, retries, n_retriers);
+            const sfn_runtime_opts *ro = &b->ex->rt->opts;
+            int mocked = ro->mocks && b->ex->row.test_case &&
+                         sfn_mocks_is_mocked(ro->mocks, b->ex->row.machine_name,
+                                             b->ex->row.test_case, name);
+            checkpoint(b, name, input, retries, n_retriers, !mocked);
             if (is_cancelled(b)) {
                 cJSON_Delete(params);
                 cJSON_Delete(effective);
@@ -1051,7 +1079,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
             rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
-            checkpoint(b, name, input, retries, n_retriers);
+            checkpoint(b, name, input, retries, n_retriers, 1);
             atomic_int stop = 0;
             child *kids = calloc((size_t)n + 1, sizeof *kids);
             for (int i = 0; i < n; i++) {
@@ -1191,7 +1219,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
             cJSON *root = cJSON_CreateObject();
             cJSON_AddNumberToObject(details_obj(root, "mapStateStartedEventDetails"), "length", n);
             emit(b, "MapStateStarted", root);
-            checkpoint(b, name, input, retries, n_retriers);
+            checkpoint(b, name, input, retries, n_retriers, 1);
             const cJSON *tc = field(state, "ToleratedFailureCount");
             const cJSON *tp = field(state, "ToleratedFailurePercentage");
             int tolerant = cJSON_IsNumber(tc) || cJSON_IsNumber(tp);
@@ -1397,11 +1425,15 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             *out = input;
             return RUN_OK;
         }
-        if (b->top && !b->ex->ephemeral && !b->ex->express) {
+        if (b->top && !b->ex->ephemeral && !b->ex->express && b->ex->effect) {
+            /* The side effect's result and the move to the next state: one commit. */
             char *in = cJSON_PrintUnformatted(input);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
             free(in);
+            b->ex->effect = b->ex->deferred = 0;
+        } else if (b->top) {
+            b->ex->deferred = 1; /* a pure step: commits with the next one that matters */
         }
         name = next;
     }
@@ -1564,8 +1596,10 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
                         ex->row.pos_retries, &output, &run_err);
     if (rc != RUN_CANCEL && !is_cancelled(&top))
         close_execution(&top, rc, output, &run_err);
-    else
+    else if (!ex->deferred || ex->express || ex->ephemeral)
         flush(&top, NULL); /* what happened so far, for the record */
+    /* else the pending events are of pure steps a resume redoes from the committed
+     * position: writing them would record those steps twice */
     cJSON_Delete(output);
 
     active_remove(rt, ex);

@@ -132,6 +132,10 @@ void sfn_mocks_free(sfn_mocks *mocks);
 /* 1 if the machine has that test case. */
 int sfn_mocks_has_case(const sfn_mocks *mocks, const char *machine, const char *test_case);
 
+/* 1 if state `state` is mocked in test case machine#test_case (its answer then
+ * comes from the config alone: running it has no side effect). */
+int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char *test_case,
+                        const char *state);
 /* The mocked answer of state `state` on its `attempt`-th invocation (0-based)
  * in test case machine#test_case: 0 when the state is not mocked; 1 with
  * *result (owned) for a Return; 2 with err filled (type = Error, message =
