@@ -554,15 +554,25 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
 static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
                        size_t n, int effectful);
 
-/* InputPath, as a States.Runtime failure when it selects nothing. */
-static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **out,
-                      core_err *err)
+/* InputPath, as a States.Runtime failure when it selects nothing. *eff is the
+ * effective input: input itself (borrowed, *owned NULL) when there is no
+ * InputPath — AWS's "$", a copy of nothing — else *owned, the selection. */
+static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **owned,
+                      const cJSON **eff, core_err *err)
 {
-    if (sfn_filter_path(input, ctx, field(state, "InputPath"), out, err) != CORE_OK) {
+    const cJSON *f = field(state, "InputPath");
+    *owned = NULL;
+    *eff = input;
+    if (!f)
+        return CORE_OK;
+    if (sfn_filter_path(input, ctx, f, owned, err) == CORE_OK) {
+        *eff = *owned;
+        return CORE_OK;
+    }
+    {
         retype(err, "States.Runtime");
         return CORE_ERROR;
     }
-    return CORE_OK;
 }
 
 static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, cJSON **out,
@@ -575,60 +585,79 @@ static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, c
     return CORE_OK;
 }
 
-/* ResultSelector -> ResultPath -> OutputPath of a result (borrowed). */
-static int finish_result(const cJSON *state, const cJSON *raw_input, const cJSON *result,
+/* OutputPath of doc (owned, consumed): doc itself when there is none. */
+static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJSON **out,
+                            core_err *err)
+{
+    if (!field(state, "OutputPath")) {
+        *out = doc;
+        return CORE_OK;
+    }
+    int rc = output_path(state, doc, ctx, out, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed). */
+static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON *result,
                          const cJSON *ctx, cJSON **out, core_err *err)
 {
-    cJSON *selected = NULL;
     const cJSON *sel = field(state, "ResultSelector");
     if (sel) {
-        if (sfn_payload_template(sel, result, ctx, &selected, err) != CORE_OK)
+        cJSON *selected = NULL;
+        int src = sfn_payload_template(sel, result, ctx, &selected, err);
+        cJSON_Delete(result);
+        if (src != CORE_OK)
             return CORE_ERROR;
         result = selected;
     }
     cJSON *placed = NULL;
-    int rc = sfn_result_path(raw_input, field(state, "ResultPath"), result, &placed, err);
-    cJSON_Delete(selected);
-    if (rc != CORE_OK)
+    if (sfn_result_path_take(raw_input, field(state, "ResultPath"), result, &placed, err) !=
+        CORE_OK)
         return CORE_ERROR;
-    rc = output_path(state, placed, ctx, out, err);
-    cJSON_Delete(placed);
-    return rc;
+    return output_path_take(state, placed, ctx, out, err);
 }
 
-/* Parameters (or ItemSelector) against the effective input; a copy of it when absent. */
-static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, cJSON **out,
-                      core_err *err)
+/* Parameters (or ItemSelector) against the effective input: *params is the
+ * template's result (*owned), or the effective input itself when absent. */
+static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, cJSON **owned,
+                      const cJSON **params, core_err *err)
 {
-    if (!tmpl) {
-        *out = cJSON_Duplicate(effective, 1);
+    *owned = NULL;
+    *params = effective;
+    if (!tmpl)
         return CORE_OK;
-    }
-    return sfn_payload_template(tmpl, effective, ctx, out, err);
+    int rc = sfn_payload_template(tmpl, effective, ctx, owned, err);
+    *params = *owned;
+    return rc;
 }
 
 static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
     cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-    cJSON *effective = NULL, *result = NULL;
-    int rc = input_path(state, input, ctx, &effective, err);
+    cJSON *eff_own = NULL, *result = NULL;
+    const cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     if (rc == CORE_OK) {
         const cJSON *fixed = field(state, "Result");
+        const cJSON *tmpl = field(state, "Parameters");
         if (fixed)
             result = cJSON_Duplicate(fixed, 1);
+        else if (tmpl)
+            rc = sfn_payload_template(tmpl, effective, ctx, &result, err);
         else
-            rc = parameters(field(state, "Parameters"), effective, ctx, &result, err);
+            result = cJSON_Duplicate(effective, 1);
     }
     if (rc == CORE_OK) {
         cJSON *placed = NULL;
-        rc = sfn_result_path(input, field(state, "ResultPath"), result, &placed, err);
+        rc = sfn_result_path_take(input, field(state, "ResultPath"), result, &placed, err);
+        result = NULL;
         if (rc == CORE_OK)
-            rc = output_path(state, placed, ctx, out, err);
-        cJSON_Delete(placed);
+            rc = output_path_take(state, placed, ctx, out, err);
     }
     cJSON_Delete(result);
-    cJSON_Delete(effective);
+    cJSON_Delete(eff_own);
     cJSON_Delete(ctx);
     return rc;
 }
@@ -637,8 +666,9 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
                       cJSON **out, const char **next, core_err *err)
 {
     cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-    cJSON *effective = NULL;
-    int rc = input_path(state, input, ctx, &effective, err);
+    cJSON *eff_own = NULL;
+    const cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     *next = NULL;
     const cJSON *rule;
     cJSON_ArrayForEach(rule, field(state, "Choices"))
@@ -662,7 +692,7 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
     }
     if (rc == CORE_OK)
         rc = output_path(state, effective, ctx, out, err);
-    cJSON_Delete(effective);
+    cJSON_Delete(eff_own);
     cJSON_Delete(ctx);
     return rc;
 }
@@ -671,8 +701,9 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
                     cJSON **out, core_err *err)
 {
     cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-    cJSON *effective = NULL;
-    int rc = input_path(state, input, ctx, &effective, err);
+    cJSON *eff_own = NULL;
+    const cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     int64_t delay = 0;
     if (rc == CORE_OK) {
         const cJSON *secs = field(state, "Seconds");
@@ -716,19 +747,19 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
         checkpoint(b, name, input, NULL, 0,
                    delay > 0 && core_clock_get_mode(b->ex->rt->opts.clock) != CORE_CLOCK_VIRTUAL);
         if (branch_sleep(b, delay) != 0) {
-            cJSON_Delete(effective);
+            cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
             return RUN_CANCEL;
         }
         if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
-            cJSON_Delete(effective);
+            cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
             core_err_set(err, 400, "States.Timeout", "The execution timed out");
             return RUN_TIMEOUT;
         }
         rc = output_path(state, effective, ctx, out, err);
     }
-    cJSON_Delete(effective);
+    cJSON_Delete(eff_own);
     cJSON_Delete(ctx);
     return rc == CORE_OK ? RUN_OK : RUN_FAIL;
 }
@@ -904,11 +935,12 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     for (;;) {
         int attempt = total_retries(retries, n_retriers);
         cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
-        cJSON *effective = NULL, *params = NULL, *result = NULL;
+        cJSON *eff_own = NULL, *par_own = NULL, *result = NULL;
+        const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
-        int rc = input_path(state, input, ctx, &effective, err);
+        int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
+            rc = parameters(field(state, "Parameters"), effective, ctx, &par_own, &params, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
         if (rc == CORE_OK) {
@@ -947,8 +979,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                                              b->ex->row.test_case, name);
             checkpoint(b, name, input, retries, n_retriers, !mocked);
             if (is_cancelled(b)) {
-                cJSON_Delete(params);
-                cJSON_Delete(effective);
+                cJSON_Delete(par_own);
+                cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
@@ -960,8 +992,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 /* Stopped or shutting down while it ran (a failure may only be the listener
                  * going away): record nothing; a resumed execution runs it again. */
                 cJSON_Delete(result);
-                cJSON_Delete(params);
-                cJSON_Delete(effective);
+                cJSON_Delete(par_own);
+                cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
@@ -989,6 +1021,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 add_payload_if(b, d, "output", result);
                 emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", root2);
                 rc = finish_result(state, input, result, ctx, out, err);
+                result = NULL;
             } else {
                 emit_error(b, bare ? "LambdaFunctionFailed" : "TaskFailed",
                            bare ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
@@ -996,8 +1029,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             }
         }
         cJSON_Delete(result);
-        cJSON_Delete(params);
-        cJSON_Delete(effective);
+        cJSON_Delete(par_own);
+        cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (rc == CORE_OK) {
             *next = str_field(state, "Next");
@@ -1073,10 +1106,11 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
     int result_rc = RUN_FAIL;
     for (;;) {
         cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
-        cJSON *effective = NULL, *params = NULL;
-        int rc = input_path(state, input, ctx, &effective, err);
+        cJSON *eff_own = NULL, *par_own = NULL;
+        const cJSON *effective = NULL, *params = NULL;
+        int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
+            rc = parameters(field(state, "Parameters"), effective, ctx, &par_own, &params, err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
             checkpoint(b, name, input, retries, n_retriers, 1);
@@ -1111,20 +1145,21 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
             } else if (cancelled || is_cancelled(b)) {
                 free(kids);
                 cJSON_Delete(results);
-                cJSON_Delete(params);
-                cJSON_Delete(effective);
+                cJSON_Delete(par_own);
+                cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
             } else {
                 emit(b, "ParallelStateSucceeded", NULL);
                 rc = finish_result(state, input, results, ctx, out, err);
+                results = NULL;
             }
             free(kids);
             cJSON_Delete(results);
         }
-        cJSON_Delete(params);
-        cJSON_Delete(effective);
+        cJSON_Delete(par_own);
+        cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (rc == CORE_OK) {
             *next = str_field(state, "Next");
@@ -1201,8 +1236,9 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
     int result_rc = RUN_FAIL;
     for (;;) {
         cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
-        cJSON *effective = NULL, *items = NULL;
-        int rc = input_path(state, input, ctx, &effective, err);
+        cJSON *eff_own = NULL, *items = NULL;
+        const cJSON *effective = NULL;
+        int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK) {
             const char *ip = str_field(state, "ItemsPath");
             if (sfn_path_get(effective, ctx, ip ? ip : "$", &items, err) != CORE_OK) {
@@ -1299,6 +1335,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 } else {
                     emit(b, "MapStateSucceeded", NULL);
                     rc = finish_result(state, input, results, ctx, out, err);
+                results = NULL;
                 }
                 cJSON_Delete(results);
             }
@@ -1309,7 +1346,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
             free(kids);
         }
         cJSON_Delete(items);
-        cJSON_Delete(effective);
+        cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (result_rc == RUN_CANCEL)
             break;
@@ -1377,12 +1414,13 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             next = str_field(state, "Next");
         } else if (!strcmp(type, "Succeed")) {
             cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-            cJSON *eff = NULL;
-            rc = input_path(state, input, ctx, &eff, err) == CORE_OK &&
+            cJSON *eff_own = NULL;
+            const cJSON *eff = NULL;
+            rc = input_path(state, input, ctx, &eff_own, &eff, err) == CORE_OK &&
                          output_path(state, eff, ctx, &output, err) == CORE_OK
                      ? RUN_OK
                      : RUN_FAIL;
-            cJSON_Delete(eff);
+            cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
         } else if (!strcmp(type, "Fail")) {
             rc = run_fail(b, name, state, input, err);

@@ -1338,29 +1338,40 @@ static int result_path_fail(const cJSON *input, const char *path, core_err *err)
 int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *result, cJSON **out,
                     core_err *err)
 {
+    cJSON *copy = cJSON_Duplicate(result, 1);
+    if (!copy && result)
+        return core_err_set(err, 500, RUNTIME, "out of memory");
+    return sfn_result_path_take(input, field_value, copy, out, err);
+}
+
+int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *result, cJSON **out,
+                         core_err *err)
+{
     *out = NULL;
     if (field_value && cJSON_IsNull(field_value)) {
+        cJSON_Delete(result);
         *out = cJSON_Duplicate(input, 1);
         return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
     }
     const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
                                    : "$";
-    if (!text)
+    if (!text) {
+        cJSON_Delete(result);
         return core_err_set(err, 400, "States.ResultPathMatchFailure",
                             "ResultPath must be a string or null");
+    }
     sfn_jpath *p = sfn_jpath_parse(text, err);
-    if (!p)
+    if (!p) {
+        cJSON_Delete(result);
         return CORE_ERROR;
+    }
     if (!p->reference || p->context) {
         sfn_jpath_free(p);
+        cJSON_Delete(result);
         return core_err_set(err, 400, "States.ResultPathMatchFailure",
                             "Invalid ResultPath '%s' : not a reference path", text);
     }
-    cJSON *copy_result = cJSON_Duplicate(result, 1);
-    if (!copy_result && result) {
-        sfn_jpath_free(p);
-        return core_err_set(err, 500, RUNTIME, "out of memory");
-    }
+    cJSON *copy_result = result;
     if (!copy_result)
         copy_result = cJSON_CreateNull();
     if (p->n == 0) {

@@ -53,6 +53,10 @@ int sfn_filter_path(const cJSON *doc, const cJSON *context, const cJSON *field, 
  * cannot be applied (e.g. it crosses a non-object). */
 int sfn_result_path(const cJSON *input, const cJSON *field, const cJSON *result, cJSON **out,
                     core_err *err);
+/* sfn_result_path taking ownership of result (NULL: JSON null), freed on failure:
+ * the interpreter's form, which spares a copy of each result. */
+int sfn_result_path_take(const cJSON *input, const cJSON *field, cJSON *result, cJSON **out,
+                         core_err *err);
 
 /* Payload templates (Parameters, ResultSelector, ItemSelector, Catch-free):
  * copy tmpl, and for every key ending ".$" (at any depth) replace it by the key
