@@ -157,7 +157,8 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
     return core_clock_now_ms(rt->opts.clock);
 }
 
-static int is_cancelled(const branch *b)
+/* The whole execution is cancelled (aborted, lost, or the host stopping). */
+static int exec_cancelled(const branch *b)
 {
     if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
         return 1;
@@ -166,6 +167,14 @@ static int is_cancelled(const branch *b)
         atomic_store(&b->ex->cancelled, 1);
         return 1;
     }
+    return 0;
+}
+
+/* This branch is cancelled: the execution is, or a sibling branch failed. */
+static int is_cancelled(const branch *b)
+{
+    if (exec_cancelled(b))
+        return 1;
     for (; b; b = b->parent)
         if (b->stop && atomic_load(b->stop))
             return 1;
@@ -211,8 +220,15 @@ static int branch_sleep(branch *b, int64_t delay_ms)
 static void emit(branch *b, const char *type, cJSON *details)
 {
     exec_ctx *ex = b->ex;
-    /* An ephemeral execution's events are never read: number them, nothing more. */
-    char *text = details && !ex->ephemeral ? cJSON_PrintUnformatted(details) : NULL;
+    if (ex->ephemeral) {
+        /* An ephemeral execution's events are never read: number them, nothing more. */
+        cJSON_Delete(details);
+        pthread_mutex_lock(&ex->lock);
+        b->prev_id = ex->next_id++;
+        pthread_mutex_unlock(&ex->lock);
+        return;
+    }
+    char *text = details ? cJSON_PrintUnformatted(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
     if (ex->n_pending == ex->cap_pending) {
@@ -372,14 +388,53 @@ static int uses_context(const cJSON *node)
     return 0;
 }
 
+/* uses_context of a state, remembered in the state object's valueint (unused by
+ * cJSON for objects: never printed, compared or copied): 1 no, 2 yes, 0 not yet
+ * known. Set by mark_context once per parsed definition, before it is shared. */
+static int state_uses_context(const cJSON *def)
+{
+    if (cJSON_IsObject(def) && def->valueint)
+        return def->valueint == 2;
+    return uses_context(def);
+}
+
+/* Mark every state of a definition (Parallel branches and Map processors too). */
+static void mark_context(cJSON *machine, int depth)
+{
+    cJSON *st;
+    if (depth > 16)
+        return;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    {
+        if (!cJSON_IsObject(st))
+            continue;
+        st->valueint = uses_context(st) ? 2 : 1;
+        cJSON *br;
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+            mark_context(br, depth + 1);
+        mark_context(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        mark_context(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+    }
+}
+
+static cJSON *context_base(const sfn_exec_row *row, const cJSON *input);
+
 /* The context object $$ for a state, or NULL when the state never reads it
  * (building it copies the execution's input: not for nothing). */
 static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_t entered_ms,
                           int retry_count)
 {
-    if (!uses_context(def))
+    if (!state_uses_context(def))
         return NULL;
-    cJSON *c = cJSON_Duplicate(b->ex->ctx_base, 1);
+    exec_ctx *ex = b->ex;
+    pthread_mutex_lock(&ex->lock);
+    if (!ex->ctx_base) { /* built on first use: most states never read $$ */
+        cJSON *exec_input = cJSON_Parse(ex->row.input);
+        ex->ctx_base = context_base(&ex->row, exec_input);
+        cJSON_Delete(exec_input);
+    }
+    cJSON *c = cJSON_Duplicate(ex->ctx_base, 1);
+    pthread_mutex_unlock(&ex->lock);
     cJSON *s = cJSON_AddObjectToObject(c, "State");
     char ts[40];
     core_log_format_time(entered_ms, ts, sizeof ts);
@@ -943,7 +998,11 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             rc = parameters(field(state, "Parameters"), effective, ctx, &par_own, &params, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
-        if (rc == CORE_OK) {
+        if (rc == CORE_OK && b->ex->ephemeral) {
+            /* Nobody reads these events: their ids, not their details. */
+            emit(b, bare ? "LambdaFunctionScheduled" : "TaskScheduled", NULL);
+            emit(b, bare ? "LambdaFunctionStarted" : "TaskStarted", NULL);
+        } else if (rc == CORE_OK) {
             cJSON *root = cJSON_CreateObject();
             if (bare) {
                 cJSON *d = details_obj(root, "lambdaFunctionScheduledEventDetails");
@@ -973,6 +1032,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 cJSON_AddStringToObject(d, "resource", rname);
                 emit(b, "TaskStarted", root);
             }
+        }
+        if (rc == CORE_OK) {
             const sfn_runtime_opts *ro = &b->ex->rt->opts;
             int mocked = ro->mocks && b->ex->row.test_case &&
                          sfn_mocks_is_mocked(ro->mocks, b->ex->row.machine_name,
@@ -1010,6 +1071,10 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                            bare ? "lambdaFunctionTimedOutEventDetails"
                                 : "taskTimedOutEventDetails",
                            bare ? NULL : rtype, rname, err);
+            } else if (rc == CORE_OK && b->ex->ephemeral) {
+                emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", NULL);
+                rc = finish_result(state, input, result, ctx, out, err);
+                result = NULL;
             } else if (rc == CORE_OK) {
                 cJSON *root2 = cJSON_CreateObject();
                 cJSON *d = details_obj(root2, bare ? "lambdaFunctionSucceededEventDetails"
@@ -1373,8 +1438,12 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
     const cJSON *states = field(machine, "States");
     const char *name = start;
     *out = NULL;
+    /* A branch enters its first state even when a sibling failed before its thread
+     * ran (it then records <Type>StateAborted): branches start together on AWS, and
+     * the history does not depend on which thread the scheduler ran first. */
+    int first = !b->top;
     for (;;) {
-        if (is_cancelled(b)) {
+        if (first ? exec_cancelled(b) : is_cancelled(b)) {
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
@@ -1433,6 +1502,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             rc = RUN_FAIL;
         }
         entered = 0;
+        first = 0;
         if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
             strncmp(err->message, "An error occurred", 17) != 0) {
             /* AWS's wording for a runtime error inside a state. */
@@ -1496,6 +1566,7 @@ static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
     if (!hit && victim) {
         cJSON *tree = cJSON_Parse(text);
         char *copy = tree ? strdup(text) : NULL;
+        mark_context(tree, 0);
         if (tree && copy) {
             free(victim->text);
             cJSON_Delete(victim->tree);
@@ -1574,7 +1645,7 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
         cJSON *d = details_obj(root, "executionSucceededEventDetails");
-        add_payload(d, "output", output);
+        add_payload_if(b, d, "output", output);
         out_text = cJSON_PrintUnformatted(output);
         emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
@@ -1618,9 +1689,6 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
     if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
         ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
-    cJSON *exec_input = cJSON_Parse(ex->row.input);
-    ex->ctx_base = context_base(&ex->row, exec_input);
-    cJSON_Delete(exec_input);
     active_add(rt, ex);
 
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
