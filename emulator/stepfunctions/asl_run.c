@@ -335,12 +335,12 @@ static void add_payload_if(const branch *b, cJSON *d, const char *key, const cJS
 static void emit_state(branch *b, const char *type, const char *suffix, const char *name,
                        const char *key, const cJSON *payload)
 {
-    char ev[64];
-    snprintf(ev, sizeof ev, "%s%s", type, suffix);
     if (b->ex->ephemeral) {
-        emit(b, ev, NULL);
+        emit(b, type, NULL); /* numbered only: the type is never read */
         return;
     }
+    char ev[64];
+    snprintf(ev, sizeof ev, "%s%s", type, suffix);
     cJSON *root = cJSON_CreateObject();
     cJSON *d = details_obj(root, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
                                                                  : "stateExitedEventDetails");
@@ -675,14 +675,15 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON *resu
 
 /* Parameters (or ItemSelector) against the effective input: *params is the
  * template's result (*owned), or the effective input itself when absent. */
-static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, cJSON **owned,
-                      const cJSON **params, core_err *err)
+static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, int share,
+                      cJSON **owned, const cJSON **params, core_err *err)
 {
     *owned = NULL;
     *params = effective;
     if (!tmpl)
         return CORE_OK;
-    int rc = sfn_payload_template(tmpl, effective, ctx, owned, err);
+    int rc = share ? sfn_payload_template_shared(tmpl, effective, ctx, owned, err)
+                   : sfn_payload_template(tmpl, effective, ctx, owned, err);
     *params = *owned;
     return rc;
 }
@@ -995,7 +996,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         int64_t timeout_ms = 0;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, &par_own, &params, err);
+            /* Task parameters are only read (printed, sent) while the input lives: shared. */
+            rc = parameters(field(state, "Parameters"), effective, ctx, 1, &par_own, &params, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
         if (rc == CORE_OK && b->ex->ephemeral) {
@@ -1175,7 +1177,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         const cJSON *effective = NULL, *params = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, &par_own, &params, err);
+            rc = parameters(field(state, "Parameters"), effective, ctx, 0, &par_own, &params, err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
             checkpoint(b, name, input, retries, n_retriers, 1);

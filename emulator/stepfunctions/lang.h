@@ -65,6 +65,12 @@ int sfn_result_path_take(const cJSON *input, const cJSON *field, cJSON *result, 
  * States.ParameterPathFailure (path selects nothing) or States.IntrinsicFailure. */
 int sfn_payload_template(const cJSON *tmpl, const cJSON *input, const cJSON *context,
                          cJSON **out, core_err *err);
+/* sfn_payload_template whose ".$" values that select a node of input by a
+ * plain path share it (a cJSON reference) instead of copying it: the result is
+ * valid while input lives unchanged, and is only read (the interpreter's Task
+ * parameters, which are printed or sent, never kept). */
+int sfn_payload_template_shared(const cJSON *tmpl, const cJSON *input, const cJSON *context,
+                                cJSON **out, core_err *err);
 
 /* 1 if text looks like an intrinsic call ("States.Name(...)"), else 0. */
 int sfn_is_intrinsic(const char *text);
