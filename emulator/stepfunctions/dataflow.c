@@ -47,7 +47,7 @@ static int dynamic_value(const char *key, const cJSON *value, const cJSON *input
     const char *text = value->valuestring;
     if (sfn_is_intrinsic(text))
         return sfn_intrinsic_eval_field(text, input, context, key, out, err);
-    sfn_jpath *path = sfn_jpath_parse(text, NULL);
+    sfn_jpath *path = sfn_jpath_parse_cached(text, NULL);
     if (!path)
         return core_err_set(err, 400, RUNTIME,
                             "The value for the field '%s' must be a valid JSONPath or a valid "

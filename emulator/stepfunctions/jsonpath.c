@@ -29,6 +29,7 @@
 #include "stepfunctions/lang_impl.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +404,7 @@ struct sfn_jpath {
     int reference;
     segment *segs;
     size_t n;
+    int cached; /* owned by the parse cache: sfn_jpath_free leaves it */
 };
 
 typedef enum { FN_OR, FN_AND, FN_NOT, FN_CMP, FN_EXISTS } filter_kind;
@@ -434,7 +436,7 @@ static void segment_clear(segment *s)
 
 void sfn_jpath_free(sfn_jpath *path)
 {
-    if (!path)
+    if (!path || path->cached)
         return;
     for (size_t i = 0; i < path->n; i++)
         segment_clear(&path->segs[i]);
@@ -855,6 +857,48 @@ done:
         path = NULL;
     }
     lex_free(&lx);
+    return path;
+}
+
+/* The parse cache: definitions name the same few paths at every step of every
+ * execution, so each distinct short path text is parsed once and kept for the
+ * life of the process (open addressing, insert only: entries are never freed
+ * nor changed once published, so a path found stays valid for any thread).
+ * Bounded: texts longer than JPATH_CACHE_TEXT and texts arriving once the table
+ * is half full are parsed afresh and freed by their caller as before. */
+#define JPATH_CACHE_SLOTS 1024
+#define JPATH_CACHE_TEXT 256
+
+static struct {
+    sfn_jpath *path;
+} jpath_cache[JPATH_CACHE_SLOTS];
+static size_t jpath_cache_n;
+static pthread_mutex_t jpath_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+sfn_jpath *sfn_jpath_parse_cached(const char *text, core_err *err)
+{
+    size_t len = text ? strlen(text) : 0;
+    if (!text || len > JPATH_CACHE_TEXT)
+        return sfn_jpath_parse(text, err);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 16777619u;
+    pthread_mutex_lock(&jpath_cache_lock);
+    size_t slot = h % JPATH_CACHE_SLOTS;
+    while (jpath_cache[slot].path && strcmp(jpath_cache[slot].path->text, text) != 0)
+        slot = (slot + 1) % JPATH_CACHE_SLOTS;
+    sfn_jpath *hit = jpath_cache[slot].path;
+    if (hit || jpath_cache_n >= JPATH_CACHE_SLOTS / 2) {
+        pthread_mutex_unlock(&jpath_cache_lock);
+        return hit ? hit : sfn_jpath_parse(text, err);
+    }
+    sfn_jpath *path = sfn_jpath_parse(text, err); /* under the lock: rare, and short */
+    if (path) {
+        path->cached = 1;
+        jpath_cache[slot].path = path;
+        jpath_cache_n++;
+    }
+    pthread_mutex_unlock(&jpath_cache_lock);
     return path;
 }
 
@@ -1280,7 +1324,7 @@ int sfn_path_get(const cJSON *root, const cJSON *context, const char *path, cJSO
                  core_err *err)
 {
     *out = NULL;
-    sfn_jpath *p = sfn_jpath_parse(path, err);
+    sfn_jpath *p = sfn_jpath_parse_cached(path, err);
     if (!p)
         return CORE_ERROR;
     int rc = sfn_jpath_eval(p, root, context, out, err);
@@ -1360,7 +1404,7 @@ int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *re
         return core_err_set(err, 400, "States.ResultPathMatchFailure",
                             "ResultPath must be a string or null");
     }
-    sfn_jpath *p = sfn_jpath_parse(text, err);
+    sfn_jpath *p = sfn_jpath_parse_cached(text, err);
     if (!p) {
         cJSON_Delete(result);
         return CORE_ERROR;
