@@ -1599,6 +1599,23 @@ static void def_release(sfn_runtime *rt, const cJSON *tree)
     pthread_mutex_unlock(&rt->def_lock);
 }
 
+int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, size_t len)
+{
+    const cJSON *tree = definition ? def_acquire(rt, definition) : NULL;
+    cJSON *own = NULL;
+    if (!tree && definition)
+        tree = own = cJSON_Parse(definition);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(tree, "StartAt");
+    int rc = cJSON_IsString(s) && strlen(s->valuestring) < len ? 0 : -1;
+    if (!rc)
+        memcpy(out, s->valuestring, strlen(s->valuestring) + 1);
+    if (own)
+        cJSON_Delete(own);
+    else if (tree)
+        def_release(rt, tree);
+    return rc;
+}
+
 /* ---- executions ----------------------------------------------------------------------- */
 
 static cJSON *context_base(const sfn_exec_row *row, const cJSON *input)
