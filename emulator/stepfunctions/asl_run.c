@@ -653,9 +653,12 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
     return rc;
 }
 
-/* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed). */
-static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON *result,
-                         const cJSON *ctx, cJSON **out, core_err *err)
+/* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed).
+ * movable (may be NULL): the caller's owned raw input, which the result may be
+ * put into in place (then set NULL) when nothing can fail afterwards (no
+ * OutputPath): the document is not copied. */
+static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **movable,
+                         cJSON *result, const cJSON *ctx, cJSON **out, core_err *err)
 {
     const cJSON *sel = field(state, "ResultSelector");
     if (sel) {
@@ -667,6 +670,8 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON *resu
         result = selected;
     }
     cJSON *placed = NULL;
+    if (movable && *movable == raw_input && !field(state, "OutputPath"))
+        return sfn_result_path_into(movable, field(state, "ResultPath"), result, out, err);
     if (sfn_result_path_take(raw_input, field(state, "ResultPath"), result, &placed, err) !=
         CORE_OK)
         return CORE_ERROR;
@@ -979,6 +984,7 @@ static int total_retries(const int *r, size_t n)
 }
 
 static int run_task(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                    cJSON **movable,
                     const char *retries_json, cJSON **out, const char **next, core_err *err)
 {
     const char *resource = str_field(state, "Resource");
@@ -1075,7 +1081,9 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                            bare ? NULL : rtype, rname, err);
             } else if (rc == CORE_OK && b->ex->ephemeral) {
                 emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", NULL);
-                rc = finish_result(state, input, result, ctx, out, err);
+                cJSON_Delete(par_own); /* it may share the input, which may now change */
+                par_own = NULL;
+                rc = finish_result(state, input, movable, result, ctx, out, err);
                 result = NULL;
             } else if (rc == CORE_OK) {
                 cJSON *root2 = cJSON_CreateObject();
@@ -1087,7 +1095,9 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 }
                 add_payload_if(b, d, "output", result);
                 emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", root2);
-                rc = finish_result(state, input, result, ctx, out, err);
+                cJSON_Delete(par_own); /* it may share the input, which may now change */
+                par_own = NULL;
+                rc = finish_result(state, input, movable, result, ctx, out, err);
                 result = NULL;
             } else {
                 emit_error(b, bare ? "LambdaFunctionFailed" : "TaskFailed",
@@ -1219,7 +1229,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
                 break;
             } else {
                 emit(b, "ParallelStateSucceeded", NULL);
-                rc = finish_result(state, input, results, ctx, out, err);
+                rc = finish_result(state, input, NULL, results, ctx, out, err);
                 results = NULL;
             }
             free(kids);
@@ -1401,7 +1411,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                     rc = CORE_ERROR;
                 } else {
                     emit(b, "MapStateSucceeded", NULL);
-                    rc = finish_result(state, input, results, ctx, out, err);
+                    rc = finish_result(state, input, NULL, results, ctx, out, err);
                 results = NULL;
                 }
                 cJSON_Delete(results);
@@ -1475,7 +1485,8 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = str_field(state, "Next");
         } else if (!strcmp(type, "Task")) {
-            rc = run_task(b, name, state, input, entered ? retries_json : NULL, &output, &next,
+            rc = run_task(b, name, state, input, &input, entered ? retries_json : NULL, &output,
+                          &next,
                           err);
         } else if (!strcmp(type, "Choice")) {
             rc = run_choice(b, name, state, input, &output, &next, err) == CORE_OK ? RUN_OK

@@ -1379,51 +1379,12 @@ static int result_path_fail(const cJSON *input, const char *path, core_err *err)
     return CORE_ERROR;
 }
 
-int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *result, cJSON **out,
-                    core_err *err)
+/* Put *result at reference path p (n > 0) inside doc, creating objects on the
+ * way: 0 with *result consumed (NULL), or -1 when the path crosses a
+ * non-object or a missing array element. */
+static int place_at(cJSON *doc, const sfn_jpath *p, cJSON **result)
 {
-    cJSON *copy = cJSON_Duplicate(result, 1);
-    if (!copy && result)
-        return core_err_set(err, 500, RUNTIME, "out of memory");
-    return sfn_result_path_take(input, field_value, copy, out, err);
-}
-
-int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *result, cJSON **out,
-                         core_err *err)
-{
-    *out = NULL;
-    if (field_value && cJSON_IsNull(field_value)) {
-        cJSON_Delete(result);
-        *out = cJSON_Duplicate(input, 1);
-        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
-    }
-    const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
-                                   : "$";
-    if (!text) {
-        cJSON_Delete(result);
-        return core_err_set(err, 400, "States.ResultPathMatchFailure",
-                            "ResultPath must be a string or null");
-    }
-    sfn_jpath *p = sfn_jpath_parse_cached(text, err);
-    if (!p) {
-        cJSON_Delete(result);
-        return CORE_ERROR;
-    }
-    if (!p->reference || p->context) {
-        sfn_jpath_free(p);
-        cJSON_Delete(result);
-        return core_err_set(err, 400, "States.ResultPathMatchFailure",
-                            "Invalid ResultPath '%s' : not a reference path", text);
-    }
-    cJSON *copy_result = result;
-    if (!copy_result)
-        copy_result = cJSON_CreateNull();
-    if (p->n == 0) {
-        sfn_jpath_free(p);
-        *out = copy_result;
-        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
-    }
-    cJSON *doc = cJSON_Duplicate(input, 1);
+    cJSON *copy_result = *result;
     cJSON *node = doc;
     for (size_t i = 0; node && i < p->n; i++) {
         const segment *s = &p->segs[i];
@@ -1469,7 +1430,92 @@ int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *re
             node = child;
         }
     }
-    if (!node || copy_result) {
+    *result = copy_result;
+    return !node || copy_result ? -1 : 0;
+}
+
+/* 1 if place_at(doc, p) succeeds, checked without changing doc. */
+static int applicable(const sfn_jpath *p, const cJSON *doc)
+{
+    const cJSON *node = doc;
+    for (size_t i = 0; i < p->n; i++) {
+        const segment *s = &p->segs[i];
+        int last = i + 1 == p->n;
+        if (s->kind == SEG_NAME) {
+            if (!cJSON_IsObject(node))
+                return 0;
+            const cJSON *child = cJSON_GetObjectItemCaseSensitive(node, s->names[0]);
+            if (last)
+                return 1;
+            if (!child) { /* created objects from here on: only names can follow */
+                for (size_t k = i + 1; k < p->n; k++)
+                    if (p->segs[k].kind != SEG_NAME)
+                        return 0;
+                return 1;
+            }
+            node = child;
+        } else if (s->kind == SEG_INDEX) {
+            const cJSON *child =
+                cJSON_IsArray(node) ? cJSON_GetArrayItem(node, (int)s->indexes[0]) : NULL;
+            if (!child)
+                return 0;
+            if (last)
+                return 1;
+            node = child;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *result, cJSON **out,
+                    core_err *err)
+{
+    cJSON *copy = cJSON_Duplicate(result, 1);
+    if (!copy && result)
+        return core_err_set(err, 500, RUNTIME, "out of memory");
+    return sfn_result_path_take(input, field_value, copy, out, err);
+}
+
+int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *result, cJSON **out,
+                         core_err *err)
+{
+    *out = NULL;
+    if (field_value && cJSON_IsNull(field_value)) {
+        cJSON_Delete(result);
+        *out = cJSON_Duplicate(input, 1);
+        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
+    }
+    const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
+                                   : "$";
+    if (!text) {
+        cJSON_Delete(result);
+        return core_err_set(err, 400, "States.ResultPathMatchFailure",
+                            "ResultPath must be a string or null");
+    }
+    sfn_jpath *p = sfn_jpath_parse_cached(text, err);
+    if (!p) {
+        cJSON_Delete(result);
+        return CORE_ERROR;
+    }
+    if (!p->reference || p->context) {
+        sfn_jpath_free(p);
+        cJSON_Delete(result);
+        return core_err_set(err, 400, "States.ResultPathMatchFailure",
+                            "Invalid ResultPath '%s' : not a reference path", text);
+    }
+    cJSON *copy_result = result;
+    if (!copy_result)
+        copy_result = cJSON_CreateNull();
+    if (p->n == 0) {
+        sfn_jpath_free(p);
+        *out = copy_result;
+        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
+    }
+    cJSON *doc = cJSON_Duplicate(input, 1);
+    int placed = doc ? place_at(doc, p, &copy_result) : -1;
+    if (placed != 0) {
         cJSON_Delete(copy_result);
         cJSON_Delete(doc);
         result_path_fail(input, text, err);
@@ -1478,5 +1524,36 @@ int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *re
     }
     sfn_jpath_free(p);
     *out = doc;
+    return CORE_OK;
+}
+
+int sfn_result_path_into(cJSON **doc, const cJSON *field_value, cJSON *result, cJSON **out,
+                         core_err *err)
+{
+    *out = NULL;
+    if (field_value && cJSON_IsNull(field_value)) {
+        cJSON_Delete(result);
+        *out = *doc;
+        *doc = NULL;
+        return CORE_OK;
+    }
+    const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
+                                   : "$";
+    sfn_jpath *p = text ? sfn_jpath_parse_cached(text, NULL) : NULL;
+    if (!p || !p->reference || p->context || p->n == 0 || !applicable(p, *doc)) {
+        /* "$", or an error: the copying form (it words the errors) */
+        sfn_jpath_free(p);
+        return sfn_result_path_take(*doc, field_value, result, out, err);
+    }
+    if (!result)
+        result = cJSON_CreateNull();
+    int placed = result ? place_at(*doc, p, &result) : -1;
+    sfn_jpath_free(p);
+    if (placed != 0) {
+        cJSON_Delete(result);
+        return core_err_set(err, 500, RUNTIME, "out of memory");
+    }
+    *out = *doc;
+    *doc = NULL;
     return CORE_OK;
 }

@@ -57,6 +57,11 @@ int sfn_result_path(const cJSON *input, const cJSON *field, const cJSON *result,
  * the interpreter's form, which spares a copy of each result. */
 int sfn_result_path_take(const cJSON *input, const cJSON *field, cJSON *result, cJSON **out,
                          core_err *err);
+/* sfn_result_path_take into *doc itself (owned by the caller): when the path
+ * applies, *out is *doc changed in place and *doc becomes NULL (no copy of the
+ * document); otherwise *doc is left as it was and *out is a copy, or the error. */
+int sfn_result_path_into(cJSON **doc, const cJSON *field, cJSON *result, cJSON **out,
+                         core_err *err);
 
 /* Payload templates (Parameters, ResultSelector, ItemSelector, Catch-free):
  * copy tmpl, and for every key ending ".$" (at any depth) replace it by the key
