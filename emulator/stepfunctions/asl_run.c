@@ -411,7 +411,9 @@ static void mark_context(cJSON *machine, int depth)
         st->valueint = uses_context(st) ? 2 : 1;
         cJSON *br;
         cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        {
             mark_context(br, depth + 1);
+        }
         mark_context(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
         mark_context(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
     }
