@@ -12,7 +12,7 @@ handlers answering the same mocked result ({"StatusCode": 200, "Payload": ...}),
 execution after another (1) and 16 at a time (16). Over HTTP our figure includes a round
 trip per execution; theirs has none. So the interpreters are also compared alone, both
 in-process, one execution after another (scripts/bench/sfn_inproc.c): ours as an Express
-run (nothing stored, like theirs) and as a Standard one (every step persisted to SQLite
+run (nothing stored, like theirs: the comparable mode) and as a Standard one (persisted to SQLite
 with its history, which theirs never does)."""
 import json
 import os

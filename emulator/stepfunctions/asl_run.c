@@ -33,14 +33,20 @@
  * top-level offset is persisted with each write, so a resumed execution's
  * timestamps go on from where they were.
  *
- * Durability (see model.c). Events are appended in memory and flushed: before
- * each blocking step (a task call, a wait) and at each top-level transition,
- * together with the position. Before a task runs, the position says "in state
- * X, entered, these retry counters"; after it, the result and the move to the
- * next state are one write. After a kill -9, sfn_runtime_resume_all re-queues
- * every RUNNING execution and it continues from its position: finished steps
- * are never redone; a task that was running when the process died runs again
- * (at-least-once for that one step, as on AWS). A Parallel or Map state at top
+ * Durability (see model.c). Events are appended in memory and flushed, together
+ * with the position, only around side effects: before a step that has one (a
+ * task that is not mocked, a real-time wait, a Parallel or Map) the position
+ * says "in state X, entered, these retry counters"; after it, the result and
+ * the move to the next state are one write. Steps without side effects (Pass,
+ * Choice, Succeed, Fail, a virtual-time Wait, a task the mock config answers)
+ * are determined by the input of the position already committed, so they are
+ * not committed on their own: their events go with the next commit (the next
+ * side effect's, or the execution's end, one transaction). After a kill -9,
+ * sfn_runtime_resume_all re-queues every RUNNING execution and it continues
+ * from its position: committed steps are never redone, uncommitted pure ones
+ * are redone identically and recorded once; a task that was running when the
+ * process died runs again (at-least-once for that one step, as on AWS). A mocked
+ * saga thus costs two transactions (start, end) instead of two per step. A Parallel or Map state at top
  * level is one step: it reruns whole. EXPRESS executions are at-most-once on
  * AWS and keep no resumable state: their history is written in one transaction
  * when they end, and one cut short by a crash is aborted on restart, not rerun.
@@ -117,6 +123,11 @@ struct exec_ctx {
     size_t n_pending, cap_pending;
     cJSON *mock_counts;   /* state name -> invocations so far */
     atomic_int write_failed; /* a write failed: the execution is no longer ours */
+    /* Standard executions commit only around side effects (see Durability):
+     * effect: a side effect ran since the last commit, so the next transition
+     * commits; deferred: a step's commit was skipped since the last commit, so
+     * the pending events belong to steps a resume would redo. Top level only. */
+    int effect, deferred;
     exec_ctx *next_active;
 };
 
@@ -146,7 +157,8 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
     return core_clock_now_ms(rt->opts.clock);
 }
 
-static int is_cancelled(const branch *b)
+/* The whole execution is cancelled (aborted, lost, or the host stopping). */
+static int exec_cancelled(const branch *b)
 {
     if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
         return 1;
@@ -155,6 +167,14 @@ static int is_cancelled(const branch *b)
         atomic_store(&b->ex->cancelled, 1);
         return 1;
     }
+    return 0;
+}
+
+/* This branch is cancelled: the execution is, or a sibling branch failed. */
+static int is_cancelled(const branch *b)
+{
+    if (exec_cancelled(b))
+        return 1;
     for (; b; b = b->parent)
         if (b->stop && atomic_load(b->stop))
             return 1;
@@ -200,8 +220,15 @@ static int branch_sleep(branch *b, int64_t delay_ms)
 static void emit(branch *b, const char *type, cJSON *details)
 {
     exec_ctx *ex = b->ex;
-    /* An ephemeral execution's events are never read: number them, nothing more. */
-    char *text = details && !ex->ephemeral ? cJSON_PrintUnformatted(details) : NULL;
+    if (ex->ephemeral) {
+        /* An ephemeral execution's events are never read: number them, nothing more. */
+        cJSON_Delete(details);
+        pthread_mutex_lock(&ex->lock);
+        b->prev_id = ex->next_id++;
+        pthread_mutex_unlock(&ex->lock);
+        return;
+    }
+    char *text = details ? cJSON_PrintUnformatted(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
     if (ex->n_pending == ex->cap_pending) {
@@ -308,12 +335,12 @@ static void add_payload_if(const branch *b, cJSON *d, const char *key, const cJS
 static void emit_state(branch *b, const char *type, const char *suffix, const char *name,
                        const char *key, const cJSON *payload)
 {
-    char ev[64];
-    snprintf(ev, sizeof ev, "%s%s", type, suffix);
     if (b->ex->ephemeral) {
-        emit(b, ev, NULL);
+        emit(b, type, NULL); /* numbered only: the type is never read */
         return;
     }
+    char ev[64];
+    snprintf(ev, sizeof ev, "%s%s", type, suffix);
     cJSON *root = cJSON_CreateObject();
     cJSON *d = details_obj(root, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
                                                                  : "stateExitedEventDetails");
@@ -361,14 +388,55 @@ static int uses_context(const cJSON *node)
     return 0;
 }
 
+/* uses_context of a state, remembered in the state object's valueint (unused by
+ * cJSON for objects: never printed, compared or copied): 1 no, 2 yes, 0 not yet
+ * known. Set by mark_context once per parsed definition, before it is shared. */
+static int state_uses_context(const cJSON *def)
+{
+    if (cJSON_IsObject(def) && def->valueint)
+        return def->valueint == 2;
+    return uses_context(def);
+}
+
+/* Mark every state of a definition (Parallel branches and Map processors too). */
+static void mark_context(cJSON *machine, int depth)
+{
+    cJSON *st;
+    if (depth > 16)
+        return;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    {
+        if (!cJSON_IsObject(st))
+            continue;
+        st->valueint = uses_context(st) ? 2 : 1;
+        cJSON *br;
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        {
+            mark_context(br, depth + 1);
+        }
+        mark_context(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        mark_context(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+    }
+}
+
+static cJSON *context_base(const sfn_exec_row *row, const cJSON *input);
+
 /* The context object $$ for a state, or NULL when the state never reads it
  * (building it copies the execution's input: not for nothing). */
 static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_t entered_ms,
                           int retry_count)
 {
-    if (!uses_context(def))
+    if (!state_uses_context(def))
         return NULL;
-    cJSON *c = cJSON_Duplicate(b->ex->ctx_base, 1);
+    exec_ctx *ex = b->ex;
+    pthread_mutex_lock(&ex->lock);
+    if (!ex->ctx_base) { /* built on first use: most states never read $$ */
+        cJSON *exec_input = cJSON_Parse(ex->row.input);
+        ex->ctx_base = context_base(&ex->row, exec_input);
+        cJSON_Delete(exec_input);
+    }
+    cJSON *c = cJSON_Duplicate(ex->ctx_base, 1);
+    pthread_mutex_unlock(&ex->lock);
     cJSON *s = cJSON_AddObjectToObject(c, "State");
     char ts[40];
     core_log_format_time(entered_ms, ts, sizeof ts);
@@ -541,17 +609,27 @@ static int parse_timestamp(const char *s, int64_t *out)
 static int run_states(branch *b, const cJSON *machine, const char *start, cJSON *input,
                       int entered, const char *retries_json, cJSON **out, core_err *err);
 static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
-                       size_t n);
+                       size_t n, int effectful);
 
-/* InputPath, as a States.Runtime failure when it selects nothing. */
-static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **out,
-                      core_err *err)
+/* InputPath, as a States.Runtime failure when it selects nothing. *eff is the
+ * effective input: input itself (borrowed, *owned NULL) when there is no
+ * InputPath — AWS's "$", a copy of nothing — else *owned, the selection. */
+static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **owned,
+                      const cJSON **eff, core_err *err)
 {
-    if (sfn_filter_path(input, ctx, field(state, "InputPath"), out, err) != CORE_OK) {
+    const cJSON *f = field(state, "InputPath");
+    *owned = NULL;
+    *eff = input;
+    if (!f)
+        return CORE_OK;
+    if (sfn_filter_path(input, ctx, f, owned, err) == CORE_OK) {
+        *eff = *owned;
+        return CORE_OK;
+    }
+    {
         retype(err, "States.Runtime");
         return CORE_ERROR;
     }
-    return CORE_OK;
 }
 
 static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, cJSON **out,
@@ -564,60 +642,85 @@ static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, c
     return CORE_OK;
 }
 
-/* ResultSelector -> ResultPath -> OutputPath of a result (borrowed). */
-static int finish_result(const cJSON *state, const cJSON *raw_input, const cJSON *result,
-                         const cJSON *ctx, cJSON **out, core_err *err)
+/* OutputPath of doc (owned, consumed): doc itself when there is none. */
+static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJSON **out,
+                            core_err *err)
 {
-    cJSON *selected = NULL;
+    if (!field(state, "OutputPath")) {
+        *out = doc;
+        return CORE_OK;
+    }
+    int rc = output_path(state, doc, ctx, out, err);
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed).
+ * movable (may be NULL): the caller's owned raw input, which the result may be
+ * put into in place (then set NULL) when nothing can fail afterwards (no
+ * OutputPath): the document is not copied. */
+static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **movable,
+                         cJSON *result, const cJSON *ctx, cJSON **out, core_err *err)
+{
     const cJSON *sel = field(state, "ResultSelector");
     if (sel) {
-        if (sfn_payload_template(sel, result, ctx, &selected, err) != CORE_OK)
+        cJSON *selected = NULL;
+        int src = sfn_payload_template(sel, result, ctx, &selected, err);
+        cJSON_Delete(result);
+        if (src != CORE_OK)
             return CORE_ERROR;
         result = selected;
     }
     cJSON *placed = NULL;
-    int rc = sfn_result_path(raw_input, field(state, "ResultPath"), result, &placed, err);
-    cJSON_Delete(selected);
-    if (rc != CORE_OK)
+    if (movable && *movable == raw_input && !field(state, "OutputPath"))
+        return sfn_result_path_into(movable, field(state, "ResultPath"), result, out, err);
+    if (sfn_result_path_take(raw_input, field(state, "ResultPath"), result, &placed, err) !=
+        CORE_OK)
         return CORE_ERROR;
-    rc = output_path(state, placed, ctx, out, err);
-    cJSON_Delete(placed);
-    return rc;
+    return output_path_take(state, placed, ctx, out, err);
 }
 
-/* Parameters (or ItemSelector) against the effective input; a copy of it when absent. */
-static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, cJSON **out,
-                      core_err *err)
+/* Parameters (or ItemSelector) against the effective input: *params is the
+ * template's result (*owned), or the effective input itself when absent. */
+static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, int share,
+                      cJSON **owned, const cJSON **params, core_err *err)
 {
-    if (!tmpl) {
-        *out = cJSON_Duplicate(effective, 1);
+    *owned = NULL;
+    *params = effective;
+    if (!tmpl)
         return CORE_OK;
-    }
-    return sfn_payload_template(tmpl, effective, ctx, out, err);
+    int rc = share ? sfn_payload_template_shared(tmpl, effective, ctx, owned, err)
+                   : sfn_payload_template(tmpl, effective, ctx, owned, err);
+    *params = *owned;
+    return rc;
 }
 
 static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
     cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-    cJSON *effective = NULL, *result = NULL;
-    int rc = input_path(state, input, ctx, &effective, err);
+    cJSON *eff_own = NULL, *result = NULL;
+    const cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     if (rc == CORE_OK) {
         const cJSON *fixed = field(state, "Result");
+        const cJSON *tmpl = field(state, "Parameters");
         if (fixed)
             result = cJSON_Duplicate(fixed, 1);
+        else if (tmpl)
+            rc = sfn_payload_template(tmpl, effective, ctx, &result, err);
         else
-            rc = parameters(field(state, "Parameters"), effective, ctx, &result, err);
+            result = cJSON_Duplicate(effective, 1);
     }
     if (rc == CORE_OK) {
         cJSON *placed = NULL;
-        rc = sfn_result_path(input, field(state, "ResultPath"), result, &placed, err);
+        rc = sfn_result_path_take(input, field(state, "ResultPath"), result, &placed, err);
+        result = NULL;
         if (rc == CORE_OK)
-            rc = output_path(state, placed, ctx, out, err);
-        cJSON_Delete(placed);
+            rc = output_path_take(state, placed, ctx, out, err);
     }
     cJSON_Delete(result);
-    cJSON_Delete(effective);
+    cJSON_Delete(eff_own);
     cJSON_Delete(ctx);
     return rc;
 }
@@ -626,8 +729,9 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
                       cJSON **out, const char **next, core_err *err)
 {
     cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-    cJSON *effective = NULL;
-    int rc = input_path(state, input, ctx, &effective, err);
+    cJSON *eff_own = NULL;
+    const cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     *next = NULL;
     const cJSON *rule;
     cJSON_ArrayForEach(rule, field(state, "Choices"))
@@ -651,7 +755,7 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
     }
     if (rc == CORE_OK)
         rc = output_path(state, effective, ctx, out, err);
-    cJSON_Delete(effective);
+    cJSON_Delete(eff_own);
     cJSON_Delete(ctx);
     return rc;
 }
@@ -660,8 +764,9 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
                     cJSON **out, core_err *err)
 {
     cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-    cJSON *effective = NULL;
-    int rc = input_path(state, input, ctx, &effective, err);
+    cJSON *eff_own = NULL;
+    const cJSON *effective = NULL;
+    int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     int64_t delay = 0;
     if (rc == CORE_OK) {
         const cJSON *secs = field(state, "Seconds");
@@ -701,21 +806,23 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
         branch_now(b) + delay > b->ex->deadline_ms)
         delay = b->ex->deadline_ms - branch_now(b); /* the execution times out meanwhile */
     if (rc == CORE_OK) {
-        checkpoint(b, name, input, NULL, 0);
+        /* A virtual-time wait takes no wall time: no side effect, no commit. */
+        checkpoint(b, name, input, NULL, 0,
+                   delay > 0 && core_clock_get_mode(b->ex->rt->opts.clock) != CORE_CLOCK_VIRTUAL);
         if (branch_sleep(b, delay) != 0) {
-            cJSON_Delete(effective);
+            cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
             return RUN_CANCEL;
         }
         if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
-            cJSON_Delete(effective);
+            cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
             core_err_set(err, 400, "States.Timeout", "The execution timed out");
             return RUN_TIMEOUT;
         }
         rc = output_path(state, effective, ctx, out, err);
     }
-    cJSON_Delete(effective);
+    cJSON_Delete(eff_own);
     cJSON_Delete(ctx);
     return rc == CORE_OK ? RUN_OK : RUN_FAIL;
 }
@@ -829,10 +936,20 @@ static char *retries_text(const int *retries, size_t n)
     return t;
 }
 
-/* Flush events and, at top level, the "in this state, entered, these counters" position. */
+/* Before a step with a side effect (effectful): flush events and, at top level,
+ * the "in this state, entered, these counters" position. Before a step without
+ * one (a mocked task, a virtual-time wait): nothing — the step is determined by
+ * the position already committed, and a resume redoes it identically. */
 static void checkpoint(branch *b, const char *name, const cJSON *input, const int *retries,
-                       size_t n)
+                       size_t n, int effectful)
 {
+    if (!effectful) {
+        if (b->top)
+            b->ex->deferred = 1;
+        return;
+    }
+    if (b->top)
+        b->ex->effect = 1; /* the step's outcome commits with the next transition */
     if (!b->top || b->ex->ephemeral || b->ex->express) {
         flush(b, NULL); /* no position: nothing resumes these */
         return;
@@ -842,6 +959,7 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
     sfn_exec_update u = {.pos_state = name, .pos_input = in, .pos_entered = 1,
                          .pos_retries = rt};
     flush(b, &u);
+    b->ex->deferred = 0;
     free(in);
     free(rt);
 }
@@ -868,6 +986,7 @@ static int total_retries(const int *r, size_t n)
 }
 
 static int run_task(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                    cJSON **movable,
                     const char *retries_json, cJSON **out, const char **next, core_err *err)
 {
     const char *resource = str_field(state, "Resource");
@@ -880,14 +999,20 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     for (;;) {
         int attempt = total_retries(retries, n_retriers);
         cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
-        cJSON *effective = NULL, *params = NULL, *result = NULL;
+        cJSON *eff_own = NULL, *par_own = NULL, *result = NULL;
+        const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
-        int rc = input_path(state, input, ctx, &effective, err);
+        int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
+            /* Task parameters are only read (printed, sent) while the input lives: shared. */
+            rc = parameters(field(state, "Parameters"), effective, ctx, 1, &par_own, &params, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
-        if (rc == CORE_OK) {
+        if (rc == CORE_OK && b->ex->ephemeral) {
+            /* Nobody reads these events: their ids, not their details. */
+            emit(b, bare ? "LambdaFunctionScheduled" : "TaskScheduled", NULL);
+            emit(b, bare ? "LambdaFunctionStarted" : "TaskStarted", NULL);
+        } else if (rc == CORE_OK) {
             cJSON *root = cJSON_CreateObject();
             if (bare) {
                 cJSON *d = details_obj(root, "lambdaFunctionScheduledEventDetails");
@@ -917,10 +1042,16 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 cJSON_AddStringToObject(d, "resource", rname);
                 emit(b, "TaskStarted", root);
             }
-            checkpoint(b, name, input, retries, n_retriers);
+        }
+        if (rc == CORE_OK) {
+            const sfn_runtime_opts *ro = &b->ex->rt->opts;
+            int mocked = ro->mocks && b->ex->row.test_case &&
+                         sfn_mocks_is_mocked(ro->mocks, b->ex->row.machine_name,
+                                             b->ex->row.test_case, name);
+            checkpoint(b, name, input, retries, n_retriers, !mocked);
             if (is_cancelled(b)) {
-                cJSON_Delete(params);
-                cJSON_Delete(effective);
+                cJSON_Delete(par_own);
+                cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
@@ -932,8 +1063,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 /* Stopped or shutting down while it ran (a failure may only be the listener
                  * going away): record nothing; a resumed execution runs it again. */
                 cJSON_Delete(result);
-                cJSON_Delete(params);
-                cJSON_Delete(effective);
+                cJSON_Delete(par_own);
+                cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
@@ -950,6 +1081,12 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                            bare ? "lambdaFunctionTimedOutEventDetails"
                                 : "taskTimedOutEventDetails",
                            bare ? NULL : rtype, rname, err);
+            } else if (rc == CORE_OK && b->ex->ephemeral) {
+                emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", NULL);
+                cJSON_Delete(par_own); /* it may share the input, which may now change */
+                par_own = NULL;
+                rc = finish_result(state, input, movable, result, ctx, out, err);
+                result = NULL;
             } else if (rc == CORE_OK) {
                 cJSON *root2 = cJSON_CreateObject();
                 cJSON *d = details_obj(root2, bare ? "lambdaFunctionSucceededEventDetails"
@@ -960,7 +1097,10 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 }
                 add_payload_if(b, d, "output", result);
                 emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", root2);
-                rc = finish_result(state, input, result, ctx, out, err);
+                cJSON_Delete(par_own); /* it may share the input, which may now change */
+                par_own = NULL;
+                rc = finish_result(state, input, movable, result, ctx, out, err);
+                result = NULL;
             } else {
                 emit_error(b, bare ? "LambdaFunctionFailed" : "TaskFailed",
                            bare ? "lambdaFunctionFailedEventDetails" : "taskFailedEventDetails",
@@ -968,8 +1108,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             }
         }
         cJSON_Delete(result);
-        cJSON_Delete(params);
-        cJSON_Delete(effective);
+        cJSON_Delete(par_own);
+        cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (rc == CORE_OK) {
             *next = str_field(state, "Next");
@@ -1045,13 +1185,14 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
     int result_rc = RUN_FAIL;
     for (;;) {
         cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
-        cJSON *effective = NULL, *params = NULL;
-        int rc = input_path(state, input, ctx, &effective, err);
+        cJSON *eff_own = NULL, *par_own = NULL;
+        const cJSON *effective = NULL, *params = NULL;
+        int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, &params, err);
+            rc = parameters(field(state, "Parameters"), effective, ctx, 0, &par_own, &params, err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
-            checkpoint(b, name, input, retries, n_retriers);
+            checkpoint(b, name, input, retries, n_retriers, 1);
             atomic_int stop = 0;
             child *kids = calloc((size_t)n + 1, sizeof *kids);
             for (int i = 0; i < n; i++) {
@@ -1083,20 +1224,21 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
             } else if (cancelled || is_cancelled(b)) {
                 free(kids);
                 cJSON_Delete(results);
-                cJSON_Delete(params);
-                cJSON_Delete(effective);
+                cJSON_Delete(par_own);
+                cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
             } else {
                 emit(b, "ParallelStateSucceeded", NULL);
-                rc = finish_result(state, input, results, ctx, out, err);
+                rc = finish_result(state, input, NULL, results, ctx, out, err);
+                results = NULL;
             }
             free(kids);
             cJSON_Delete(results);
         }
-        cJSON_Delete(params);
-        cJSON_Delete(effective);
+        cJSON_Delete(par_own);
+        cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (rc == CORE_OK) {
             *next = str_field(state, "Next");
@@ -1173,8 +1315,9 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
     int result_rc = RUN_FAIL;
     for (;;) {
         cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
-        cJSON *effective = NULL, *items = NULL;
-        int rc = input_path(state, input, ctx, &effective, err);
+        cJSON *eff_own = NULL, *items = NULL;
+        const cJSON *effective = NULL;
+        int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK) {
             const char *ip = str_field(state, "ItemsPath");
             if (sfn_path_get(effective, ctx, ip ? ip : "$", &items, err) != CORE_OK) {
@@ -1191,7 +1334,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
             cJSON *root = cJSON_CreateObject();
             cJSON_AddNumberToObject(details_obj(root, "mapStateStartedEventDetails"), "length", n);
             emit(b, "MapStateStarted", root);
-            checkpoint(b, name, input, retries, n_retriers);
+            checkpoint(b, name, input, retries, n_retriers, 1);
             const cJSON *tc = field(state, "ToleratedFailureCount");
             const cJSON *tp = field(state, "ToleratedFailurePercentage");
             int tolerant = cJSON_IsNumber(tc) || cJSON_IsNumber(tp);
@@ -1270,7 +1413,8 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                     rc = CORE_ERROR;
                 } else {
                     emit(b, "MapStateSucceeded", NULL);
-                    rc = finish_result(state, input, results, ctx, out, err);
+                    rc = finish_result(state, input, NULL, results, ctx, out, err);
+                results = NULL;
                 }
                 cJSON_Delete(results);
             }
@@ -1281,7 +1425,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
             free(kids);
         }
         cJSON_Delete(items);
-        cJSON_Delete(effective);
+        cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (result_rc == RUN_CANCEL)
             break;
@@ -1308,8 +1452,12 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
     const cJSON *states = field(machine, "States");
     const char *name = start;
     *out = NULL;
+    /* A branch enters its first state even when a sibling failed before its thread
+     * ran (it then records <Type>StateAborted): branches start together on AWS, and
+     * the history does not depend on which thread the scheduler ran first. */
+    int first = !b->top;
     for (;;) {
-        if (is_cancelled(b)) {
+        if (first ? exec_cancelled(b) : is_cancelled(b)) {
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
@@ -1339,7 +1487,8 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = str_field(state, "Next");
         } else if (!strcmp(type, "Task")) {
-            rc = run_task(b, name, state, input, entered ? retries_json : NULL, &output, &next,
+            rc = run_task(b, name, state, input, &input, entered ? retries_json : NULL, &output,
+                          &next,
                           err);
         } else if (!strcmp(type, "Choice")) {
             rc = run_choice(b, name, state, input, &output, &next, err) == CORE_OK ? RUN_OK
@@ -1349,12 +1498,13 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             next = str_field(state, "Next");
         } else if (!strcmp(type, "Succeed")) {
             cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
-            cJSON *eff = NULL;
-            rc = input_path(state, input, ctx, &eff, err) == CORE_OK &&
+            cJSON *eff_own = NULL;
+            const cJSON *eff = NULL;
+            rc = input_path(state, input, ctx, &eff_own, &eff, err) == CORE_OK &&
                          output_path(state, eff, ctx, &output, err) == CORE_OK
                      ? RUN_OK
                      : RUN_FAIL;
-            cJSON_Delete(eff);
+            cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
         } else if (!strcmp(type, "Fail")) {
             rc = run_fail(b, name, state, input, err);
@@ -1367,6 +1517,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             rc = RUN_FAIL;
         }
         entered = 0;
+        first = 0;
         if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
             strncmp(err->message, "An error occurred", 17) != 0) {
             /* AWS's wording for a runtime error inside a state. */
@@ -1397,11 +1548,15 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             *out = input;
             return RUN_OK;
         }
-        if (b->top && !b->ex->ephemeral && !b->ex->express) {
+        if (b->top && !b->ex->ephemeral && !b->ex->express && b->ex->effect) {
+            /* The side effect's result and the move to the next state: one commit. */
             char *in = cJSON_PrintUnformatted(input);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
             free(in);
+            b->ex->effect = b->ex->deferred = 0;
+        } else if (b->top) {
+            b->ex->deferred = 1; /* a pure step: commits with the next one that matters */
         }
         name = next;
     }
@@ -1426,6 +1581,7 @@ static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
     if (!hit && victim) {
         cJSON *tree = cJSON_Parse(text);
         char *copy = tree ? strdup(text) : NULL;
+        mark_context(tree, 0);
         if (tree && copy) {
             free(victim->text);
             cJSON_Delete(victim->tree);
@@ -1454,6 +1610,23 @@ static void def_release(sfn_runtime *rt, const cJSON *tree)
         if (rt->defs[i].tree == tree && rt->defs[i].users > 0)
             rt->defs[i].users--;
     pthread_mutex_unlock(&rt->def_lock);
+}
+
+int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, size_t len)
+{
+    const cJSON *tree = definition ? def_acquire(rt, definition) : NULL;
+    cJSON *own = NULL;
+    if (!tree && definition)
+        tree = own = cJSON_Parse(definition);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(tree, "StartAt");
+    int rc = cJSON_IsString(s) && strlen(s->valuestring) < len ? 0 : -1;
+    if (!rc)
+        memcpy(out, s->valuestring, strlen(s->valuestring) + 1);
+    if (own)
+        cJSON_Delete(own);
+    else if (tree)
+        def_release(rt, tree);
+    return rc;
 }
 
 /* ---- executions ----------------------------------------------------------------------- */
@@ -1504,7 +1677,7 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
         cJSON *d = details_obj(root, "executionSucceededEventDetails");
-        add_payload(d, "output", output);
+        add_payload_if(b, d, "output", output);
         out_text = cJSON_PrintUnformatted(output);
         emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
@@ -1548,9 +1721,6 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
     if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
         ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
-    cJSON *exec_input = cJSON_Parse(ex->row.input);
-    ex->ctx_base = context_base(&ex->row, exec_input);
-    cJSON_Delete(exec_input);
     active_add(rt, ex);
 
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
@@ -1564,8 +1734,10 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
                         ex->row.pos_retries, &output, &run_err);
     if (rc != RUN_CANCEL && !is_cancelled(&top))
         close_execution(&top, rc, output, &run_err);
-    else
+    else if (!ex->deferred || ex->express || ex->ephemeral)
         flush(&top, NULL); /* what happened so far, for the record */
+    /* else the pending events are of pure steps a resume redoes from the committed
+     * position: writing them would record those steps twice */
     cJSON_Delete(output);
 
     active_remove(rt, ex);

@@ -219,7 +219,7 @@ static int resolve(const char *path, const cJSON *input, const cJSON *context, c
 {
     *out = NULL;
     *owned = NULL;
-    sfn_jpath *p = sfn_jpath_parse(path, NULL);
+    sfn_jpath *p = sfn_jpath_parse_cached(path, NULL);
     if (!p)
         return core_err_set(err, 400, RUNTIME, "Invalid path '%s': not a valid JSONPath", path);
     if (sfn_jpath_is_definite(p)) {

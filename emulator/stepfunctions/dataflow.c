@@ -24,8 +24,19 @@
 
 #define RUNTIME "States.Runtime"
 
+/* A node of the input, shared: an object or array becomes a reference to its
+ * members (cJSON_Delete leaves them alone), a scalar a copy. */
+static cJSON *shared_node(const cJSON *node)
+{
+    if (cJSON_IsObject(node))
+        return cJSON_CreateObjectReference(node->child);
+    if (cJSON_IsArray(node))
+        return cJSON_CreateArrayReference(node->child);
+    return cJSON_Duplicate(node, 1);
+}
+
 static int dynamic_value(const char *key, const cJSON *value, const cJSON *input,
-                         const cJSON *context, cJSON **out, core_err *err)
+                         const cJSON *context, int share, cJSON **out, core_err *err)
 {
     *out = NULL;
     if (!cJSON_IsString(value))
@@ -36,12 +47,20 @@ static int dynamic_value(const char *key, const cJSON *value, const cJSON *input
     const char *text = value->valuestring;
     if (sfn_is_intrinsic(text))
         return sfn_intrinsic_eval_field(text, input, context, key, out, err);
-    sfn_jpath *path = sfn_jpath_parse(text, NULL);
+    sfn_jpath *path = sfn_jpath_parse_cached(text, NULL);
     if (!path)
         return core_err_set(err, 400, RUNTIME,
                             "The value for the field '%s' must be a valid JSONPath or a valid "
                             "intrinsic function call",
                             key);
+    if (share && !sfn_jpath_is_context(path)) {
+        const cJSON *node = sfn_jpath_lookup(path, input, context);
+        if (node) {
+            sfn_jpath_free(path);
+            *out = shared_node(node);
+            return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
+        }
+    }
     core_err perr;
     int rc = sfn_jpath_eval(path, input, context, out, &perr);
     sfn_jpath_free(path);
@@ -61,10 +80,10 @@ static int dynamic_value(const char *key, const cJSON *value, const cJSON *input
 }
 
 static int template_copy(const cJSON *tmpl, const cJSON *input, const cJSON *context, int depth,
-                         cJSON **out, core_err *err);
+                         int share, cJSON **out, core_err *err);
 
 static int template_object(const cJSON *tmpl, const cJSON *input, const cJSON *context, int depth,
-                           cJSON **out, core_err *err)
+                           int share, cJSON **out, core_err *err)
 {
     cJSON *obj = cJSON_CreateObject();
     if (!obj)
@@ -76,10 +95,10 @@ static int template_object(const cJSON *tmpl, const cJSON *input, const cJSON *c
         char *name = NULL;
         int rc;
         if (klen > 2 && strcmp(key + klen - 2, ".$") == 0) {
-            rc = dynamic_value(key, c, input, context, &value, err);
+            rc = dynamic_value(key, c, input, context, share, &value, err);
             name = strndup(key, klen - 2);
         } else {
-            rc = template_copy(c, input, context, depth + 1, &value, err);
+            rc = template_copy(c, input, context, depth + 1, share, &value, err);
             name = strdup(key);
         }
         if (rc == CORE_OK && !name)
@@ -105,21 +124,21 @@ static int template_object(const cJSON *tmpl, const cJSON *input, const cJSON *c
 }
 
 static int template_copy(const cJSON *tmpl, const cJSON *input, const cJSON *context, int depth,
-                         cJSON **out, core_err *err)
+                         int share, cJSON **out, core_err *err)
 {
     *out = NULL;
     if (depth > SFN_JSON_MAX_DEPTH)
         return core_err_set(err, 400, RUNTIME, "The payload template is nested deeper than %d levels",
                             SFN_JSON_MAX_DEPTH);
     if (cJSON_IsObject(tmpl))
-        return template_object(tmpl, input, context, depth, out, err);
+        return template_object(tmpl, input, context, depth, share, out, err);
     if (cJSON_IsArray(tmpl)) {
         cJSON *arr = cJSON_CreateArray();
         if (!arr)
             return core_err_set(err, 500, RUNTIME, "out of memory");
         for (const cJSON *c = tmpl->child; c; c = c->next) {
             cJSON *v = NULL;
-            if (template_copy(c, input, context, depth + 1, &v, err) != CORE_OK) {
+            if (template_copy(c, input, context, depth + 1, share, &v, err) != CORE_OK) {
                 cJSON_Delete(arr);
                 return CORE_ERROR;
             }
@@ -138,5 +157,14 @@ int sfn_payload_template(const cJSON *tmpl, const cJSON *input, const cJSON *con
     *out = NULL;
     if (!tmpl)
         return core_err_set(err, 400, RUNTIME, "No payload template");
-    return template_copy(tmpl, input, context, 0, out, err);
+    return template_copy(tmpl, input, context, 0, 0, out, err);
+}
+
+int sfn_payload_template_shared(const cJSON *tmpl, const cJSON *input, const cJSON *context,
+                                cJSON **out, core_err *err)
+{
+    *out = NULL;
+    if (!tmpl)
+        return core_err_set(err, 400, RUNTIME, "No payload template");
+    return template_copy(tmpl, input, context, 0, 1, out, err);
 }

@@ -29,6 +29,7 @@
 #include "stepfunctions/lang_impl.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +404,7 @@ struct sfn_jpath {
     int reference;
     segment *segs;
     size_t n;
+    int cached; /* owned by the parse cache: sfn_jpath_free leaves it */
 };
 
 typedef enum { FN_OR, FN_AND, FN_NOT, FN_CMP, FN_EXISTS } filter_kind;
@@ -434,7 +436,7 @@ static void segment_clear(segment *s)
 
 void sfn_jpath_free(sfn_jpath *path)
 {
-    if (!path)
+    if (!path || path->cached)
         return;
     for (size_t i = 0; i < path->n; i++)
         segment_clear(&path->segs[i]);
@@ -855,6 +857,48 @@ done:
         path = NULL;
     }
     lex_free(&lx);
+    return path;
+}
+
+/* The parse cache: definitions name the same few paths at every step of every
+ * execution, so each distinct short path text is parsed once and kept for the
+ * life of the process (open addressing, insert only: entries are never freed
+ * nor changed once published, so a path found stays valid for any thread).
+ * Bounded: texts longer than JPATH_CACHE_TEXT and texts arriving once the table
+ * is half full are parsed afresh and freed by their caller as before. */
+#define JPATH_CACHE_SLOTS 1024
+#define JPATH_CACHE_TEXT 256
+
+static struct {
+    sfn_jpath *path;
+} jpath_cache[JPATH_CACHE_SLOTS];
+static size_t jpath_cache_n;
+static pthread_mutex_t jpath_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+sfn_jpath *sfn_jpath_parse_cached(const char *text, core_err *err)
+{
+    size_t len = text ? strlen(text) : 0;
+    if (!text || len > JPATH_CACHE_TEXT)
+        return sfn_jpath_parse(text, err);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 16777619u;
+    pthread_mutex_lock(&jpath_cache_lock);
+    size_t slot = h % JPATH_CACHE_SLOTS;
+    while (jpath_cache[slot].path && strcmp(jpath_cache[slot].path->text, text) != 0)
+        slot = (slot + 1) % JPATH_CACHE_SLOTS;
+    sfn_jpath *hit = jpath_cache[slot].path;
+    if (hit || jpath_cache_n >= JPATH_CACHE_SLOTS / 2) {
+        pthread_mutex_unlock(&jpath_cache_lock);
+        return hit ? hit : sfn_jpath_parse(text, err);
+    }
+    sfn_jpath *path = sfn_jpath_parse(text, err); /* under the lock: rare, and short */
+    if (path) {
+        path->cached = 1;
+        jpath_cache[slot].path = path;
+        jpath_cache_n++;
+    }
+    pthread_mutex_unlock(&jpath_cache_lock);
     return path;
 }
 
@@ -1280,7 +1324,7 @@ int sfn_path_get(const cJSON *root, const cJSON *context, const char *path, cJSO
                  core_err *err)
 {
     *out = NULL;
-    sfn_jpath *p = sfn_jpath_parse(path, err);
+    sfn_jpath *p = sfn_jpath_parse_cached(path, err);
     if (!p)
         return CORE_ERROR;
     int rc = sfn_jpath_eval(p, root, context, out, err);
@@ -1335,40 +1379,12 @@ static int result_path_fail(const cJSON *input, const char *path, core_err *err)
     return CORE_ERROR;
 }
 
-int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *result, cJSON **out,
-                    core_err *err)
+/* Put *result at reference path p (n > 0) inside doc, creating objects on the
+ * way: 0 with *result consumed (NULL), or -1 when the path crosses a
+ * non-object or a missing array element. */
+static int place_at(cJSON *doc, const sfn_jpath *p, cJSON **result)
 {
-    *out = NULL;
-    if (field_value && cJSON_IsNull(field_value)) {
-        *out = cJSON_Duplicate(input, 1);
-        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
-    }
-    const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
-                                   : "$";
-    if (!text)
-        return core_err_set(err, 400, "States.ResultPathMatchFailure",
-                            "ResultPath must be a string or null");
-    sfn_jpath *p = sfn_jpath_parse(text, err);
-    if (!p)
-        return CORE_ERROR;
-    if (!p->reference || p->context) {
-        sfn_jpath_free(p);
-        return core_err_set(err, 400, "States.ResultPathMatchFailure",
-                            "Invalid ResultPath '%s' : not a reference path", text);
-    }
-    cJSON *copy_result = cJSON_Duplicate(result, 1);
-    if (!copy_result && result) {
-        sfn_jpath_free(p);
-        return core_err_set(err, 500, RUNTIME, "out of memory");
-    }
-    if (!copy_result)
-        copy_result = cJSON_CreateNull();
-    if (p->n == 0) {
-        sfn_jpath_free(p);
-        *out = copy_result;
-        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
-    }
-    cJSON *doc = cJSON_Duplicate(input, 1);
+    cJSON *copy_result = *result;
     cJSON *node = doc;
     for (size_t i = 0; node && i < p->n; i++) {
         const segment *s = &p->segs[i];
@@ -1414,7 +1430,92 @@ int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *r
             node = child;
         }
     }
-    if (!node || copy_result) {
+    *result = copy_result;
+    return !node || copy_result ? -1 : 0;
+}
+
+/* 1 if place_at(doc, p) succeeds, checked without changing doc. */
+static int applicable(const sfn_jpath *p, const cJSON *doc)
+{
+    const cJSON *node = doc;
+    for (size_t i = 0; i < p->n; i++) {
+        const segment *s = &p->segs[i];
+        int last = i + 1 == p->n;
+        if (s->kind == SEG_NAME) {
+            if (!cJSON_IsObject(node))
+                return 0;
+            const cJSON *child = cJSON_GetObjectItemCaseSensitive(node, s->names[0]);
+            if (last)
+                return 1;
+            if (!child) { /* created objects from here on: only names can follow */
+                for (size_t k = i + 1; k < p->n; k++)
+                    if (p->segs[k].kind != SEG_NAME)
+                        return 0;
+                return 1;
+            }
+            node = child;
+        } else if (s->kind == SEG_INDEX) {
+            const cJSON *child =
+                cJSON_IsArray(node) ? cJSON_GetArrayItem(node, (int)s->indexes[0]) : NULL;
+            if (!child)
+                return 0;
+            if (last)
+                return 1;
+            node = child;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *result, cJSON **out,
+                    core_err *err)
+{
+    cJSON *copy = cJSON_Duplicate(result, 1);
+    if (!copy && result)
+        return core_err_set(err, 500, RUNTIME, "out of memory");
+    return sfn_result_path_take(input, field_value, copy, out, err);
+}
+
+int sfn_result_path_take(const cJSON *input, const cJSON *field_value, cJSON *result, cJSON **out,
+                         core_err *err)
+{
+    *out = NULL;
+    if (field_value && cJSON_IsNull(field_value)) {
+        cJSON_Delete(result);
+        *out = cJSON_Duplicate(input, 1);
+        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
+    }
+    const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
+                                   : "$";
+    if (!text) {
+        cJSON_Delete(result);
+        return core_err_set(err, 400, "States.ResultPathMatchFailure",
+                            "ResultPath must be a string or null");
+    }
+    sfn_jpath *p = sfn_jpath_parse_cached(text, err);
+    if (!p) {
+        cJSON_Delete(result);
+        return CORE_ERROR;
+    }
+    if (!p->reference || p->context) {
+        sfn_jpath_free(p);
+        cJSON_Delete(result);
+        return core_err_set(err, 400, "States.ResultPathMatchFailure",
+                            "Invalid ResultPath '%s' : not a reference path", text);
+    }
+    cJSON *copy_result = result;
+    if (!copy_result)
+        copy_result = cJSON_CreateNull();
+    if (p->n == 0) {
+        sfn_jpath_free(p);
+        *out = copy_result;
+        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
+    }
+    cJSON *doc = cJSON_Duplicate(input, 1);
+    int placed = doc ? place_at(doc, p, &copy_result) : -1;
+    if (placed != 0) {
         cJSON_Delete(copy_result);
         cJSON_Delete(doc);
         result_path_fail(input, text, err);
@@ -1423,5 +1524,36 @@ int sfn_result_path(const cJSON *input, const cJSON *field_value, const cJSON *r
     }
     sfn_jpath_free(p);
     *out = doc;
+    return CORE_OK;
+}
+
+int sfn_result_path_into(cJSON **doc, const cJSON *field_value, cJSON *result, cJSON **out,
+                         core_err *err)
+{
+    *out = NULL;
+    if (field_value && cJSON_IsNull(field_value)) {
+        cJSON_Delete(result);
+        *out = *doc;
+        *doc = NULL;
+        return CORE_OK;
+    }
+    const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
+                                   : "$";
+    sfn_jpath *p = text ? sfn_jpath_parse_cached(text, NULL) : NULL;
+    if (!p || !p->reference || p->context || p->n == 0 || !applicable(p, *doc)) {
+        /* "$", or an error: the copying form (it words the errors) */
+        sfn_jpath_free(p);
+        return sfn_result_path_take(*doc, field_value, result, out, err);
+    }
+    if (!result)
+        result = cJSON_CreateNull();
+    int placed = result ? place_at(*doc, p, &result) : -1;
+    sfn_jpath_free(p);
+    if (placed != 0) {
+        cJSON_Delete(result);
+        return core_err_set(err, 500, RUNTIME, "out of memory");
+    }
+    *out = *doc;
+    *doc = NULL;
     return CORE_OK;
 }

@@ -53,6 +53,15 @@ int sfn_filter_path(const cJSON *doc, const cJSON *context, const cJSON *field, 
  * cannot be applied (e.g. it crosses a non-object). */
 int sfn_result_path(const cJSON *input, const cJSON *field, const cJSON *result, cJSON **out,
                     core_err *err);
+/* sfn_result_path taking ownership of result (NULL: JSON null), freed on failure:
+ * the interpreter's form, which spares a copy of each result. */
+int sfn_result_path_take(const cJSON *input, const cJSON *field, cJSON *result, cJSON **out,
+                         core_err *err);
+/* sfn_result_path_take into *doc itself (owned by the caller): when the path
+ * applies, *out is *doc changed in place and *doc becomes NULL (no copy of the
+ * document); otherwise *doc is left as it was and *out is a copy, or the error. */
+int sfn_result_path_into(cJSON **doc, const cJSON *field, cJSON *result, cJSON **out,
+                         core_err *err);
 
 /* Payload templates (Parameters, ResultSelector, ItemSelector, Catch-free):
  * copy tmpl, and for every key ending ".$" (at any depth) replace it by the key
@@ -61,6 +70,12 @@ int sfn_result_path(const cJSON *input, const cJSON *field, const cJSON *result,
  * States.ParameterPathFailure (path selects nothing) or States.IntrinsicFailure. */
 int sfn_payload_template(const cJSON *tmpl, const cJSON *input, const cJSON *context,
                          cJSON **out, core_err *err);
+/* sfn_payload_template whose ".$" values that select a node of input by a
+ * plain path share it (a cJSON reference) instead of copying it: the result is
+ * valid while input lives unchanged, and is only read (the interpreter's Task
+ * parameters, which are printed or sent, never kept). */
+int sfn_payload_template_shared(const cJSON *tmpl, const cJSON *input, const cJSON *context,
+                                cJSON **out, core_err *err);
 
 /* 1 if text looks like an intrinsic call ("States.Name(...)"), else 0. */
 int sfn_is_intrinsic(const char *text);

@@ -36,6 +36,10 @@ typedef struct sfn_jpath sfn_jpath;
 /* Parse text into a path, or NULL with err filled (type "States.Runtime",
  * message naming the path and the reason). */
 sfn_jpath *sfn_jpath_parse(const char *text, core_err *err);
+/* sfn_jpath_parse through the process-wide parse cache: the same path text
+ * gives the same immutable path, parsed once (sfn_jpath_free of it is a no-op;
+ * call it anyway, as a long text is parsed afresh and owned by the caller). */
+sfn_jpath *sfn_jpath_parse_cached(const char *text, core_err *err);
 
 /* Free a parsed path; NULL is a no-op. */
 void sfn_jpath_free(sfn_jpath *path);

@@ -206,6 +206,12 @@ int sfn_mocks_has_case(const sfn_mocks *mocks, const char *machine, const char *
     return test_case(mocks, machine, name) != NULL;
 }
 
+int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char *name,
+                        const char *state)
+{
+    return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(test_case(mocks, machine, name), state));
+}
+
 int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *name,
                      const char *state, int attempt, cJSON **result, core_err *err)
 {

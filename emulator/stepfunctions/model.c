@@ -25,6 +25,11 @@
 
 struct sfn_model {
     core_store *store;
+    /* The last definition an execution was created with and its hash (under the
+     * store lock): executions of one machine follow each other, and hashing
+     * 15 KB at every StartExecution cost more than comparing it. */
+    char *last_def;
+    char last_hash[2 * SHA256_DIGEST_LENGTH + 1];
 };
 
 static const char *const migrations[] = {
@@ -90,6 +95,7 @@ void sfn_model_close(sfn_model *m)
     if (!m)
         return;
     core_store_close(m->store);
+    free(m->last_def);
     free(m);
 }
 
@@ -374,7 +380,14 @@ int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *r, const char *start
     bind_text(st, 4, r->name);
     bind_text(st, 5, r->input);
     char hash[2 * SHA256_DIGEST_LENGTH + 1];
-    definition_hash(r->definition, hash);
+    int known = m->last_def && !strcmp(m->last_def, r->definition);
+    if (known) {
+        memcpy(hash, m->last_hash, sizeof hash);
+    } else {
+        definition_hash(r->definition, hash);
+        free(m->last_def);
+        m->last_def = NULL; /* set once the definitions row is in (below) */
+    }
     bind_text(st, 6, hash);
     bind_text(st, 7, r->role_arn);
     bind_text(st, 8, r->type);
@@ -392,25 +405,30 @@ int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *r, const char *start
         db_error(m, err);
         goto rollback;
     }
-    st = core_store_stmt(m->store, "INSERT OR IGNORE INTO definitions(hash, text) VALUES (?, ?)",
-                         err);
-    if (!st)
-        goto rollback;
-    bind_text(st, 1, hash);
-    bind_text(st, 2, r->definition);
-    step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        db_error(m, err);
-        goto rollback;
+    if (!known) {
+        st = core_store_stmt(m->store,
+                             "INSERT OR IGNORE INTO definitions(hash, text) VALUES (?, ?)", err);
+        if (!st)
+            goto rollback;
+        bind_text(st, 1, hash);
+        bind_text(st, 2, r->definition);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE) {
+            db_error(m, err);
+            goto rollback;
+        }
     }
     sfn_event e = {.id = 1, .prev_id = 0, .ts_ms = r->start_ms, .type = "ExecutionStarted",
                    .details = (char *)started_details};
     if (insert_event(m, r->arn, &e, err) != CORE_OK)
         goto rollback;
     rc = core_store_run(m->store, "COMMIT", err);
-    if (rc == CORE_OK)
+    if (rc == CORE_OK) {
+        if (!known && (m->last_def = strdup(r->definition)) != NULL)
+            memcpy(m->last_hash, hash, sizeof hash);
         goto out;
+    }
 rollback:
     core_store_run(m->store, "ROLLBACK", NULL);
     rc = CORE_ERROR;

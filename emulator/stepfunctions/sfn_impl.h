@@ -132,6 +132,10 @@ void sfn_mocks_free(sfn_mocks *mocks);
 /* 1 if the machine has that test case. */
 int sfn_mocks_has_case(const sfn_mocks *mocks, const char *machine, const char *test_case);
 
+/* 1 if state `state` is mocked in test case machine#test_case (its answer then
+ * comes from the config alone: running it has no side effect). */
+int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char *test_case,
+                        const char *state);
 /* The mocked answer of state `state` on its `attempt`-th invocation (0-based)
  * in test case machine#test_case: 0 when the state is not mocked; 1 with
  * *result (owned) for a Return; 2 with err filled (type = Error, message =
@@ -200,6 +204,11 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err);
  * output or error/cause, stop_ms; release with sfn_exec_row_release). */
 int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
                               sfn_exec_row *out, core_err *err);
+/* The StartAt of a definition, through the runtime's parsed-definition cache
+ * (StartExecution needs it at every call; parsing a 15 KB definition each time
+ * cost more than running the execution). 0, or -1 when the text is not JSON
+ * with a StartAt shorter than len. */
+int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, size_t len);
 /* Queue every RUNNING execution found in storage. Returns how many. */
 int sfn_runtime_resume_all(sfn_runtime *rt, core_err *err);
 /* StopExecution: abort arn (running on a worker, queued, or only stored). */

@@ -44,22 +44,32 @@ static int is_bare_lambda(const char *resource)
     return !strncmp(resource, "arn:aws:lambda:", 15) && strstr(resource, ":function:");
 }
 
+/* Copy n bytes of src into dst (len > 0), truncated, NUL-terminated: snprintf's
+ * "%.*s" without its cost (this runs at every task step). */
+static void copy_span(char *dst, size_t len, const char *src, size_t n)
+{
+    if (n >= len)
+        n = len - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 int sfn_task_describe(const char *resource, char *type, size_t type_len, char *name,
                       size_t name_len, int *bare_lambda)
 {
     *bare_lambda = 0;
     if (is_bare_lambda(resource)) {
         *bare_lambda = 1;
-        snprintf(type, type_len, "lambda");
-        snprintf(name, name_len, "invoke");
+        copy_span(type, type_len, "lambda", 6);
+        copy_span(name, name_len, "invoke", 6);
         return 1;
     }
     const char *p = !strncmp(resource, "arn:aws:states:::", 17) ? resource + 17 : NULL;
     const char *colon = p ? strchr(p, ':') : NULL;
     if (!colon)
         return 0;
-    snprintf(type, type_len, "%.*s", (int)(colon - p), p);
-    snprintf(name, name_len, "%s", colon + 1);
+    copy_span(type, type_len, p, (size_t)(colon - p));
+    copy_span(name, name_len, colon + 1, strlen(colon + 1));
     return 1;
 }
 

@@ -383,9 +383,9 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
         core_http_uuid(name);
     if (rc == CORE_OK && !valid_name(name))
         rc = core_err_set(err, 400, "InvalidName", "Invalid Name: '%.200s'", name);
-    cJSON *def = rc == CORE_OK ? cJSON_Parse(sm.definition) : NULL;
-    const cJSON *start_at = cJSON_GetObjectItemCaseSensitive(def, "StartAt");
-    if (rc == CORE_OK && !cJSON_IsString(start_at))
+    char start_at[256];
+    if (rc == CORE_OK &&
+        sfn_runtime_start_at(svc->runtime, sm.definition, start_at, sizeof start_at) != 0)
         rc = core_err_set(err, 400, "InvalidDefinition", "the stored definition has no StartAt");
     sfn_exec_arn(svc->region, sm.name, name, express, arn_out, arn_len);
     if (rc == CORE_OK && sync) {
@@ -394,7 +394,7 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
                             .name = name, .input = (char *)input, .definition = sm.definition,
                             .role_arn = sm.role_arn, .type = sm.type,
                             .test_case = tc[0] ? tc : NULL, .start_ms = *start_ms};
-        rc = sfn_runtime_run_ephemeral(svc->runtime, &row, start_at->valuestring, sync_out, err);
+        rc = sfn_runtime_run_ephemeral(svc->runtime, &row, start_at, sync_out, err);
     } else if (rc == CORE_OK) {
         *start_ms = core_clock_now_ms(core_emulator_clock(svc->emu));
         sfn_exec_row row = {.arn = arn_out, .machine_arn = sm.arn, .machine_name = sm.name,
@@ -408,7 +408,7 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
         cJSON_AddStringToObject(inner, "roleArn", sm.role_arn);
         char *details = cJSON_PrintUnformatted(d);
         cJSON_Delete(d);
-        rc = sfn_model_exec_create(svc->model, &row, start_at->valuestring, details, err);
+        rc = sfn_model_exec_create(svc->model, &row, start_at, details, err);
         free(details);
         if (rc != CORE_OK && !strcmp(err->type, "ExecutionAlreadyExists")) {
             /* Same name and input while it runs: the same execution (idempotent). */
@@ -424,7 +424,6 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
             }
         }
     }
-    cJSON_Delete(def);
     sfn_machine_release(&sm);
     return rc;
 }

@@ -473,6 +473,24 @@ Test(sfn_payload_template, builds_payloads_as_the_developer_guide_shows)
         }
         char *after = cJSON_PrintUnformatted(tmpl);
         cr_assert_str_eq(before, after, "the template is borrowed, never changed");
+        /* The sharing form (Task parameters) builds the same payload or the same
+         * error, and freeing what it built leaves the input whole. */
+        char *in_before = cJSON_PrintUnformatted(input);
+        char *want = out ? cJSON_PrintUnformatted(out) : NULL;
+        cJSON *shared = (cJSON *)1;
+        core_err_clear(&err);
+        int src = sfn_payload_template_shared(tmpl, input, ctx, &shared, &err);
+        cr_assert_eq(src, rc, "case %zu: shared form", i);
+        if (want)
+            assert_json(shared, want, c->tmpl);
+        else
+            cr_assert_str_eq(err.message, c->message, "case %zu: shared form", i);
+        cJSON_Delete(shared);
+        char *in_after = cJSON_PrintUnformatted(input);
+        cr_assert_str_eq(in_before, in_after, "case %zu: the shared input is intact", i);
+        free(in_before);
+        free(in_after);
+        free(want);
         free(before);
         free(after);
         cJSON_Delete(out);

@@ -418,6 +418,91 @@ Test(sfn_result_path, never_changes_its_borrowed_arguments)
     cJSON_Delete(result);
 }
 
+static char *repeat(const char *head, const char *unit, size_t times, const char *tail);
+
+/* The interpreter's in-place form agrees with the copying one on every case of the
+ * table: where the path applies it changes the document itself and hands it over;
+ * where it does not, it leaves the document exactly as it was and fails alike. */
+Test(sfn_result_path, in_place_form_agrees_with_the_copying_one)
+{
+    static const result_case cases[] = {
+        {"{\"comment\":\"x\"}", NULL, "\"Hello\"", NULL},
+        {"{\"comment\":\"x\"}", "null", "\"Hello\"", NULL},
+        {"{\"comment\":\"x\"}", "\"$.taskresult\"", "\"Hello\"", NULL},
+        {"{\"a\":{\"keep\":1}}", "\"$.a.b.c\"", "[1]", NULL},
+        {"{\"list\":[1,2,3]}", "\"$.list[1]\"", "\"two\"", NULL},
+        {"{\"list\":[{\"a\":1}]}", "\"$.list[0].b\"", "2", NULL},
+        {"{\"a\":\"text\"}", "\"$.a.b\"", "1", NULL},
+        {"{}", "\"$.n.m[0]\"", "1", NULL},
+        {"{\"list\":[1]}", "\"$.list[3]\"", "1", NULL},
+        {"\"scalar\"", "\"$.a\"", "1", NULL},
+        {"{}", "\"$..a\"", "1", NULL},
+        {"{}", "7", "1", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const result_case *c = &cases[i];
+        cJSON *input = parse(c->input), *field = c->field ? parse(c->field) : NULL;
+        cJSON *result = parse(c->result), *want = NULL;
+        core_err want_err;
+        core_err_clear(&want_err);
+        int want_rc = sfn_result_path(input, field, result, &want, &want_err);
+        char *before = cJSON_PrintUnformatted(input);
+        cJSON *doc = input, *out = NULL;
+        core_err_clear(&err);
+        int rc = sfn_result_path_into(&doc, field, cJSON_Duplicate(result, 1), &out, &err);
+        char what[160];
+        snprintf(what, sizeof what, "case %zu ResultPath %s", i, c->field ? c->field : "absent");
+        cr_assert_eq(rc, want_rc, "%s", what);
+        if (rc == CORE_OK) {
+            char *w = cJSON_PrintUnformatted(want);
+            assert_json(out, w, what);
+            free(w);
+            if (!doc) /* handed over: out is the document itself */
+                cr_assert_eq(out, input, "%s", what);
+            else
+                cr_assert_neq(out, doc, "%s", what);
+        } else {
+            cr_assert_eq(doc, input, "%s: the document stays the caller's", what);
+            char *after = cJSON_PrintUnformatted(doc);
+            cr_assert_str_eq(after, before, "%s: the document is unchanged", what);
+            free(after);
+            cr_assert_str_eq(err.type, want_err.type, "%s", what);
+            cr_assert_str_eq(err.message, want_err.message, "%s", what);
+        }
+        free(before);
+        if (out != doc)
+            cJSON_Delete(out);
+        cJSON_Delete(doc);
+        cJSON_Delete(want);
+        cJSON_Delete(field);
+        cJSON_Delete(result);
+    }
+}
+
+/* Paths are parsed once: the same text gives the same path, which freeing does
+ * not free; texts beyond the cached length are parsed afresh. */
+Test(sfn_path, the_parse_cache_shares_short_paths_and_not_long_ones)
+{
+    sfn_jpath *a = sfn_jpath_parse_cached("$.cached.path[0]", &err);
+    sfn_jpath *b = sfn_jpath_parse_cached("$.cached.path[0]", &err);
+    cr_assert_not_null(a);
+    cr_assert_eq(a, b);
+    sfn_jpath_free(a); /* a no-op for a cached path */
+    cJSON *doc = parse("{\"cached\":{\"path\":[7]}}"), *out = NULL;
+    cr_assert_eq(sfn_jpath_eval(b, doc, NULL, &out, &err), CORE_OK);
+    assert_json(out, "7", "cached path after free");
+    cJSON_Delete(out);
+    cJSON_Delete(doc);
+    cr_assert_null(sfn_jpath_parse_cached("$.a[", &err), "invalid paths are not cached");
+    char *big = repeat("$", ".abcdefgh", 40, "");
+    sfn_jpath *c = sfn_jpath_parse_cached(big, &err), *d = sfn_jpath_parse_cached(big, &err);
+    cr_assert_not_null(c);
+    cr_assert_neq(c, d, "a long path is the caller's");
+    sfn_jpath_free(c);
+    sfn_jpath_free(d);
+    free(big);
+}
+
 /* ---- hostile input ------------------------------------------------------------ */
 
 static char *repeat(const char *head, const char *unit, size_t times, const char *tail)

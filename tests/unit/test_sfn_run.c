@@ -1217,6 +1217,83 @@ Test(sfn_run, resumes_from_the_persisted_position_without_redoing_finished_steps
     release(&r);
 }
 
+static int alive_calls, die_at;
+
+/* The host's liveness hook: alive until the die_at-th question. */
+static int dies_at(void *ctx)
+{
+    (void)ctx;
+    return ++alive_calls < die_at;
+}
+
+/* Pure steps (Pass) are not committed on their own; a side effect (the Lambda
+ * task) is committed around. Whatever step the host stops at, a restart finishes
+ * the execution with every state entered once, gapless ids, and the task run once
+ * (stopped while it ran is the one case where it runs again, as on AWS). */
+Test(sfn_run, stopping_anywhere_and_resuming_records_each_step_once)
+{
+    const char *def = "{\"StartAt\": \"A\", \"States\": {"
+                      "\"A\": {\"Type\": \"Pass\", \"Result\": 1, \"ResultPath\": \"$.a\", "
+                      "\"Next\": \"B\"},"
+                      "\"B\": {\"Type\": \"Pass\", \"Next\": \"C\"}," LAMBDA_TASK(
+                          "C", "f",
+                          ", \"ResultSelector\": {\"p.$\": \"$.Payload\"}, \"ResultPath\": \"$.c\", "
+                          "\"Next\": \"D\"") ","
+                      "\"D\": {\"Type\": \"Pass\", \"End\": true}}}";
+    const char *types = "ExecutionStarted,PassStateEntered,PassStateExited,PassStateEntered,"
+                        "PassStateExited,TaskStateEntered,TaskScheduled,TaskStarted,"
+                        "TaskSucceeded,TaskStateExited,PassStateEntered,PassStateExited,"
+                        "ExecutionSucceeded";
+    const char *rescheduled = "ExecutionStarted,PassStateEntered,PassStateExited,"
+                              "PassStateEntered,PassStateExited,TaskStateEntered,TaskScheduled,"
+                              "TaskStarted,TaskScheduled,TaskStarted,TaskSucceeded,"
+                              "TaskStateExited,PassStateEntered,PassStateExited,"
+                              "ExecutionSucceeded";
+    /* The hook is asked before each state and around the task's call: 2 stops in
+     * the pure prefix, 3 before C, 4 between C's commit and its call, 6 after C. */
+    static const int stops[] = {1, 2, 3, 4, 6};
+    for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%zu", i);
+        create_exec(name, def, "{}", NULL);
+        lambda_calls = 0;
+        alive_calls = 0;
+        die_at = stops[i];
+        char arn[300];
+        core_err err;
+        sfn_exec_arn("us-east-1", "m", name, 0, arn, sizeof arn);
+        sfn_runtime_opts o = {.model = model, .clock = clk, .workers = 1, .region = "us-east-1",
+                              .hooks = {.call_lambda = fake_lambda, .call_service = fake_service},
+                              .alive = dies_at};
+        sfn_runtime *rt = sfn_runtime_new(&o);
+        cr_assert_eq(sfn_runtime_run(rt, arn, &err), CORE_OK, "%s", err.message);
+        sfn_runtime_free(rt);
+        run r;
+        collect(name, &r);
+        cr_assert_str_eq(r.row.status, "RUNNING", "stop %d: still running", stops[i]);
+        release(&r);
+        rt = runtime();
+        cr_assert_eq(sfn_runtime_run(rt, arn, &err), CORE_OK, "%s", err.message);
+        sfn_runtime_free(rt);
+        collect(name, &r);
+        assert_output(&r, "{\"a\": 1, \"c\": {\"p\": {\"echo\": {\"a\": 1}, \"fn\": \"f\"}}}");
+        if (stops[i] == 4) /* stopped with the call scheduled: it is scheduled again */
+            cr_assert_str_eq(r.types, rescheduled, "stop %d: %s", stops[i], r.types);
+        else
+            cr_assert_str_eq(r.types, types, "stop %d: %s", stops[i], r.types);
+        int id = 1;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, r.events)
+        {
+            cr_assert_eq(cJSON_GetObjectItemCaseSensitive(e, "id")->valueint, id, "stop %d",
+                         stops[i]);
+            id++;
+        }
+        cr_assert_eq(lambda_calls, 1, "stop %d: the task ran %d times", stops[i], lambda_calls);
+        release(&r);
+    }
+}
+
 Test(sfn_run, resume_inside_an_entered_task_keeps_its_retry_counters)
 {
     const char *def = "{\"StartAt\": \"A\", \"States\": {" LAMBDA_TASK(
