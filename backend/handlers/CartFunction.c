@@ -23,16 +23,12 @@
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/route.h"
 #include "lib/val.h"
 #include "runtime/handler.h"
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-    const char *user;
-} request;
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static int check_product_id(const cJSON *v, char *why, size_t why_len)
 {
@@ -411,45 +407,12 @@ static cJSON *clear(const request *r)
     return cart_answer(r);
 }
 
-typedef struct route {
-    const char *key;
-    cJSON *(*fn)(const request *r);
-} route;
-
 static const route routes[] = {
-    {"GET /cart", cart_answer},
-    {"POST /cart", add},
-    {"DELETE /cart", clear},
-    {"PATCH /cart/{productId}", set_quantity},
-    {"DELETE /cart/{productId}", remove_line},
+    {"GET /cart", cart_answer, ROUTE_USER},
+    {"POST /cart", add, ROUTE_USER},
+    {"DELETE /cart", clear, ROUTE_USER},
+    {"PATCH /cart/{productId}", set_quantity, ROUTE_USER},
+    {"DELETE /cart/{productId}", remove_line, ROUTE_USER},
 };
 
-static cJSON *cart(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME"),
-                 .user = http_user_id(event)};
-    const char *key = http_route_key(event);
-    cJSON *resp = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes && !resp; i++) {
-        if (strcmp(routes[i].key, key))
-            continue;
-        if (!r.user)
-            resp = http_error(401, "Unauthorized", "sign in first");
-        else if (!r.table)
-            resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-        else if (!(r.aws = model_client_new(ctx)))
-            resp = http_error(503, "ServiceUnavailable", "out of memory");
-        else
-            resp = routes[i].fn(&r);
-    }
-    if (!resp)
-        resp = http_error(404, "NotFound", "no route %s", key);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
-
-LAMBDA_HANDLER(cart)
+ROUTE_HANDLER(routes)

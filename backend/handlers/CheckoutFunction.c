@@ -38,6 +38,7 @@
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/route.h"
 #include "lib/val.h"
 #include "runtime/handler.h"
 
@@ -47,13 +48,8 @@
  * function's Timeout is 10 s): a retry recovers it instead of waiting 24 h. */
 #define IDEMPOTENCY_STALE_MS 60000
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-    const char *user;
-} request;
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static int check_text_zip(const cJSON *v, char *why, size_t why_len)
 {
@@ -781,28 +777,8 @@ static cJSON *start(const request *r)
     return accepted(answer, order_id);
 }
 
-static cJSON *checkout(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME"),
-                 .user = http_user_id(event)};
-    const char *key = http_route_key(event);
-    cJSON *resp;
-    if (strcmp(key, "POST /checkout/start"))
-        resp = http_error(404, "NotFound", "no route %s", key);
-    else if (!r.user)
-        resp = http_error(401, "Unauthorized", "sign in first");
-    else if (!r.table)
-        resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-    else if (!(r.aws = model_client_new(ctx)))
-        resp = http_error(503, "ServiceUnavailable", "out of memory");
-    else
-        resp = start(&r);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
+static const route routes[] = {
+    {"POST /checkout/start", start, ROUTE_USER},
+};
 
-LAMBDA_HANDLER(checkout)
+ROUTE_HANDLER(routes)

@@ -21,6 +21,7 @@
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/route.h"
 #include "lib/val.h"
 #include "runtime/handler.h"
 
@@ -28,12 +29,8 @@
 #define LIST_MAX 100
 #define UPLOAD_EXPIRES_S 300
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-} request;
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static const char *const product_cursor_keys[] = {"PK", "SK", "GSI1PK", "GSI1SK", NULL};
 
@@ -369,43 +366,15 @@ static cJSON *image_upload_url(const request *r)
     return http_json(200, o);
 }
 
-typedef struct route {
-    const char *key;
-    cJSON *(*fn)(const request *r);
-} route;
-
+/* ROUTE_PUBLIC throughout: reads are public, and the writes check the admin
+ * group themselves (require_admin: 401/403), after the dispatcher's 503s. */
 static const route routes[] = {
-    {"GET /products", list_products},
-    {"GET /products/{id}", get_one},
-    {"POST /products", create},
-    {"PATCH /products/{id}", update},
-    {"DELETE /products/{id}", delete_one},
-    {"POST /products/{id}/image-upload-url", image_upload_url},
+    {"GET /products", list_products, ROUTE_PUBLIC},
+    {"GET /products/{id}", get_one, ROUTE_PUBLIC},
+    {"POST /products", create, ROUTE_PUBLIC},
+    {"PATCH /products/{id}", update, ROUTE_PUBLIC},
+    {"DELETE /products/{id}", delete_one, ROUTE_PUBLIC},
+    {"POST /products/{id}/image-upload-url", image_upload_url, ROUTE_PUBLIC},
 };
 
-static cJSON *products(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME")};
-    const char *key = http_route_key(event);
-    cJSON *resp = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes && !resp; i++) {
-        if (strcmp(routes[i].key, key))
-            continue;
-        if (!r.table)
-            resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-        else if (!(r.aws = model_client_new(ctx)))
-            resp = http_error(503, "ServiceUnavailable", "out of memory");
-        else
-            resp = routes[i].fn(&r);
-    }
-    if (!resp)
-        resp = http_error(404, "NotFound", "no route %s", key);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
-
-LAMBDA_HANDLER(products)
+ROUTE_HANDLER(routes)

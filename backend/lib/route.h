@@ -1,0 +1,66 @@
+/*
+ * route.h — the one dispatcher of the API handlers: a handler names its routes
+ * (routeKey and function, and whether the route needs a signed-in user) and
+ * route_dispatch does the rest, the same for every function:
+ *
+ *   - the event's routeKey picks the route; none: 404 NotFound "no route <key>";
+ *   - a ROUTE_USER route without a signed-in user (http_user_id): 401;
+ *   - TABLE_NAME unset in the function's environment: 503;
+ *   - one AWS client for the invocation (model_client_new), freed afterwards;
+ *     out of memory: 503;
+ *   - one access line (log_request) with the answer's statusCode.
+ *
+ * The checks run in that order and only for a matching route. A ROUTE_PUBLIC
+ * route still gets the user (NULL when none): a public route may answer more
+ * to a signed-in caller, or check a group itself.
+ *
+ * The client is not kept across invocations: aws_client_new reads the
+ * invocation's _X_AMZN_TRACE_ID (and the credentials and every endpoint
+ * variable) once, so a kept client would send a stale trace id.
+ */
+#ifndef BACKEND_ROUTE_H
+#define BACKEND_ROUTE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/aws.h"
+#include "runtime/handler.h"
+
+/* What a route function is handed: all borrowed for the invocation. */
+typedef struct route_request {
+    const cJSON *event;
+    const lambda_context *ctx;
+    aws_client *aws;   /* never NULL in a route function */
+    const char *table; /* TABLE_NAME, never NULL in a route function */
+    const char *user;  /* the signed-in user's id; NULL only on ROUTE_PUBLIC */
+} route_request;
+
+typedef enum route_auth {
+    ROUTE_USER,   /* 401 Unauthorized without a signed-in user */
+    ROUTE_PUBLIC, /* anyone */
+} route_auth;
+
+typedef struct route {
+    const char *key; /* the routeKey, "GET /products/{id}" */
+    cJSON *(*fn)(const route_request *r);
+    route_auth auth;
+} route;
+
+/* Answer event with the first of routes[0..n) whose key is the event's routeKey
+ * (see the top of this file). Never NULL unless out of memory. */
+cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
+                      const lambda_context *ctx);
+
+/* Export the function's handler: route_dispatch over the array table. */
+#define ROUTE_HANDLER(table)                                                              \
+    static cJSON *route_handler_(const cJSON *event, const lambda_context *ctx,           \
+                                 lambda_error *err)                                       \
+    {                                                                                     \
+        (void)err;                                                                        \
+        return route_dispatch(table, sizeof table / sizeof *table, event, ctx);           \
+    }                                                                                     \
+    LAMBDA_HANDLER(route_handler_)
+
+#endif
