@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "lib/aws.h"
-#include "lib/cursor.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
@@ -30,20 +29,18 @@ typedef route_request request;
 
 static const char *const order_cursor_keys[] = {"PK", "SK", "GSI1PK", "GSI1SK", NULL};
 
+/* The order of a GSI1 item, when the item's userId agrees with the key. */
+static cJSON *own_order(const cJSON *it, const request *r)
+{
+    const char *owner = model_get_s(it, "userId");
+    return owner && !strcmp(owner, r->user) ? model_order_from_item(it) : NULL;
+}
+
 static cJSON *list_orders(const request *r)
 {
-    long long limit;
-    if (http_query_int(r->event, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
-        return http_error(400, "InvalidParameter", "limit must be an integer from 1 to %d",
-                          LIST_MAX);
     char scope[160], pk[160];
     snprintf(scope, sizeof scope, "orders#%s", r->user);
     snprintf(pk, sizeof pk, "USER#%s", r->user);
-    const char *secret = r->ctx->getenv(r->ctx, "CURSOR_SECRET");
-    cJSON *start = NULL;
-    const char *last = http_query_param(r->event, "lastKey");
-    if (last && !(start = cursor_decode(last, scope, secret, order_cursor_keys)))
-        return http_error(400, "InvalidCursor", "lastKey is not a cursor this API gave out");
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddStringToObject(q, "IndexName", "GSI1");
@@ -53,34 +50,8 @@ static cJSON *list_orders(const request *r)
     model_put_s(v, ":pk", pk);
     model_put_s(v, ":order", "ORDER#");
     cJSON_AddBoolToObject(q, "ScanIndexForward", 0);
-    cJSON_AddNumberToObject(q, "Limit", (double)limit);
-    if (start)
-        cJSON_AddItemToObject(q, "ExclusiveStartKey", start);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
-    cJSON *body = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(body, "items");
-    const cJSON *found = cJSON_GetObjectItemCaseSensitive(out, "Items");
-    for (const cJSON *it = found ? found->child : NULL; it; it = it->next) {
-        const char *owner = model_get_s(it, "userId");
-        if (owner && !strcmp(owner, r->user)) /* the key says so; the item must agree */
-            cJSON_AddItemToArray(items, model_order_from_item(it));
-    }
-    const cJSON *lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey");
-    char *cursor = cJSON_IsObject(lek) ? cursor_encode(lek, scope, secret) : NULL;
-    if (cursor)
-        cJSON_AddStringToObject(body, "lastKey", cursor);
-    else
-        cJSON_AddNullToObject(body, "lastKey");
-    free(cursor);
-    cJSON_Delete(out);
-    return http_json(200, body);
+    const route_page page = {scope, order_cursor_keys, LIST_MAX, LIST_DEFAULT, own_order};
+    return route_query_page(r, &page, q);
 }
 
 static cJSON *get_order(const request *r)

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "lib/aws.h"
-#include "lib/cursor.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
@@ -88,48 +87,23 @@ static int get_product(const request *r, const char *id, cJSON **item, cJSON **r
     return 0;
 }
 
+static cJSON *api_product(const cJSON *it, const request *r)
+{
+    (void)r;
+    return model_product_from_item(it);
+}
+
 static cJSON *list_products(const request *r)
 {
-    long long limit;
-    if (http_query_int(r->event, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
-        return http_error(400, "InvalidParameter", "limit must be an integer from 1 to %d",
-                          LIST_MAX);
-    const char *secret = r->ctx->getenv(r->ctx, "CURSOR_SECRET");
-    cJSON *start = NULL;
-    const char *last = http_query_param(r->event, "lastKey");
-    if (last && !(start = cursor_decode(last, "products", secret, product_cursor_keys)))
-        return http_error(400, "InvalidCursor", "lastKey is not a cursor this API gave out");
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddStringToObject(q, "IndexName", "GSI1");
     cJSON_AddStringToObject(q, "KeyConditionExpression", "GSI1PK = :p");
     cJSON *values = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
     model_put_s(values, ":p", "PRODUCT");
-    cJSON_AddNumberToObject(q, "Limit", (double)limit);
-    if (start)
-        cJSON_AddItemToObject(q, "ExclusiveStartKey", start);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
-    cJSON *body = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(body, "items");
-    const cJSON *found = cJSON_GetObjectItemCaseSensitive(out, "Items");
-    for (const cJSON *it = found ? found->child : NULL; it; it = it->next)
-        cJSON_AddItemToArray(items, model_product_from_item(it));
-    const cJSON *lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey");
-    char *cursor = cJSON_IsObject(lek) ? cursor_encode(lek, "products", secret) : NULL;
-    if (cursor)
-        cJSON_AddStringToObject(body, "lastKey", cursor);
-    else
-        cJSON_AddNullToObject(body, "lastKey");
-    free(cursor);
-    cJSON_Delete(out);
-    return http_json(200, body);
+    const route_page page = {"products", product_cursor_keys, LIST_MAX, LIST_DEFAULT,
+                             api_product};
+    return route_query_page(r, &page, q);
 }
 
 static cJSON *get_one(const request *r)

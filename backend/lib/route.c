@@ -1,11 +1,14 @@
 /*
  * route.c — the API handlers' shared dispatcher (route.h): route look-up, the
- * 404/401/503 checks, the invocation's AWS client and the access log line.
+ * 404/401/503 checks, the invocation's AWS client and the access log line;
+ * and the listings' paging (limit, lastKey cursor, {items, lastKey}).
  */
 #include "lib/route.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/cursor.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
@@ -39,4 +42,49 @@ cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
     log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
     return resp;
+}
+
+cJSON *route_query_page(const route_request *r, const route_page *page, cJSON *q)
+{
+    long long limit;
+    if (http_query_int(r->event, "limit", 1, page->max, page->dflt, &limit)) {
+        cJSON_Delete(q);
+        return http_error(400, "InvalidParameter", "limit must be an integer from 1 to %lld",
+                          page->max);
+    }
+    const char *secret = r->ctx->getenv(r->ctx, "CURSOR_SECRET");
+    cJSON *start = NULL;
+    const char *last = http_query_param(r->event, "lastKey");
+    if (last && !(start = cursor_decode(last, page->scope, secret, page->keys))) {
+        cJSON_Delete(q);
+        return http_error(400, "InvalidCursor", "lastKey is not a cursor this API gave out");
+    }
+    cJSON_AddNumberToObject(q, "Limit", (double)limit);
+    if (start)
+        cJSON_AddItemToObject(q, "ExclusiveStartKey", start);
+    cJSON *out = NULL;
+    aws_error err;
+    int rc = model_ddb(r->aws, "Query", q, &out, &err);
+    cJSON_Delete(q);
+    if (rc) {
+        cJSON_Delete(out);
+        return model_unavailable(r->ctx, "Query", &err);
+    }
+    cJSON *body = cJSON_CreateObject();
+    cJSON *items = cJSON_AddArrayToObject(body, "items");
+    const cJSON *found = cJSON_GetObjectItemCaseSensitive(out, "Items");
+    for (const cJSON *it = found ? found->child : NULL; it; it = it->next) {
+        cJSON *api = page->item(it, r);
+        if (api)
+            cJSON_AddItemToArray(items, api);
+    }
+    const cJSON *lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey");
+    char *cursor = cJSON_IsObject(lek) ? cursor_encode(lek, page->scope, secret) : NULL;
+    if (cursor)
+        cJSON_AddStringToObject(body, "lastKey", cursor);
+    else
+        cJSON_AddNullToObject(body, "lastKey");
+    free(cursor);
+    cJSON_Delete(out);
+    return http_json(200, body);
 }

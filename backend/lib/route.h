@@ -53,6 +53,22 @@ typedef struct route {
 cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
                       const lambda_context *ctx);
 
+/* One listing's paging: GET ...?limit&lastKey answered {items, lastKey}. */
+typedef struct route_page {
+    const char *scope;       /* the cursor's scope ("products", "orders#<sub>") */
+    const char *const *keys; /* the key attributes a cursor may carry (NULL-ended) */
+    long long max, dflt;     /* limit's upper bound (lower: 1) and default */
+    /* The API's item from a table item (caller owns), or NULL to leave it out. */
+    cJSON *(*item)(const cJSON *table_item, const route_request *r);
+} route_page;
+
+/* One page of the Query q (owned): 400 InvalidParameter for a limit outside
+ * 1..max, 400 InvalidCursor for a lastKey this API did not give out under
+ * scope (CURSOR_SECRET); otherwise q gets Limit and ExclusiveStartKey and runs,
+ * 503 when it fails, else 200 {"items": [page->item of each], "lastKey": the
+ * cursor of LastEvaluatedKey, or null}. */
+cJSON *route_query_page(const route_request *r, const route_page *page, cJSON *q);
+
 /* Export the function's handler: route_dispatch over the array table. */
 #define ROUTE_HANDLER(table)                                                              \
     static cJSON *route_handler_(const cJSON *event, const lambda_context *ctx,           \
