@@ -68,15 +68,9 @@ static int cart_lines(const request *r, cJSON **items, cJSON **resp)
     model_put_s(v, ":pk", pk);
     model_put_s(v, ":cart", "CART#");
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        *resp = model_unavailable(r->ctx, "Query", &err);
+    cJSON *out;
+    if (route_ddb(r, "Query", q, &out, resp))
         return -1;
-    }
     *items = cJSON_DetachItemFromObjectCaseSensitive(out, "Items");
     cJSON_Delete(out);
     if (!*items)
@@ -103,14 +97,10 @@ static int products_of(const request *r, const cJSON *lines, cJSON **products, c
     cJSON_AddBoolToObject(t, "ConsistentRead", 1);
     /* UnprocessedKeys are asked again, a bounded number of times */
     for (int attempt = 0; attempt < 5 && q; attempt++) {
-        cJSON *out = NULL;
-        aws_error err;
-        int rc = model_ddb(r->aws, "BatchGetItem", q, &out, &err);
-        cJSON_Delete(q);
+        cJSON *out;
+        int rc = route_ddb(r, "BatchGetItem", q, &out, resp);
         q = NULL;
         if (rc) {
-            cJSON_Delete(out);
-            *resp = model_unavailable(r->ctx, "BatchGetItem", &err);
             cJSON_Delete(*products);
             *products = NULL;
             return -1;
@@ -221,15 +211,9 @@ static int get_item(const request *r, cJSON *key, cJSON **item, cJSON **resp)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", key);
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "GetItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        *resp = model_unavailable(r->ctx, "GetItem", &err);
+    cJSON *out;
+    if (route_ddb(r, "GetItem", q, &out, resp))
         return -1;
-    }
     *item = cJSON_DetachItemFromObjectCaseSensitive(out, "Item");
     cJSON_Delete(out);
     if (!cJSON_IsObject(*item)) {

@@ -180,12 +180,9 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
     cJSON *q = table_request(r);
     cJSON_AddItemToObject(q, "Key", model_key("ORDER#", order_id ? order_id : "", "ORDER"));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    if (call(r, "GetItem", q, &out, &err)) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "GetItem", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "GetItem", q, &out, &unavailable))
+        return unavailable;
     const cJSON *order = cJSON_GetObjectItemCaseSensitive(out, "Item");
     const char *arn = model_get_s(order, "executionArn");
     if (cJSON_IsObject(order) && arn) {
@@ -201,6 +198,7 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
     }
     int had_order = cJSON_IsObject(order);
     cJSON_Delete(out);
+    aws_error err;
     char now[32];
     model_now_iso(now, sizeof now);
     if (had_order) {
@@ -258,12 +256,9 @@ static cJSON *replay(const request *r, const char *key, const char *hash)
     cJSON *q = table_request(r);
     cJSON_AddItemToObject(q, "Key", idempotency_key_of(r, key));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    if (call(r, "GetItem", q, &out, &err)) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "GetItem", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "GetItem", q, &out, &unavailable))
+        return unavailable;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(out, "Item");
     if (!cJSON_IsObject(item)) {
         cJSON_Delete(out);
@@ -318,12 +313,9 @@ static cJSON *price_cart(const request *r, priced *p)
     model_put_s(v, ":pk", pk);
     model_put_s(v, ":cart", "CART#");
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    if (call(r, "Query", q, &out, &err)) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "Query", q, &out, &unavailable))
+        return unavailable;
     p->lines = cJSON_DetachItemFromObjectCaseSensitive(out, "Items");
     cJSON_Delete(out);
     if (!cJSON_GetArraySize(p->lines))
@@ -339,10 +331,9 @@ static cJSON *price_cart(const request *r, priced *p)
     cJSON_AddBoolToObject(t, "ConsistentRead", 1);
     cJSON *products = cJSON_CreateArray();
     for (int attempt = 0; q && attempt < 5; attempt++) {
-        if (call(r, "BatchGetItem", q, &out, &err)) {
-            cJSON_Delete(out);
+        if (route_ddb(r, "BatchGetItem", q, &out, &unavailable)) {
             cJSON_Delete(products);
-            return model_unavailable(r->ctx, "BatchGetItem", &err);
+            return unavailable;
         }
         q = NULL;
         const cJSON *got = cJSON_GetObjectItemCaseSensitive(

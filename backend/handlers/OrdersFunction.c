@@ -64,14 +64,9 @@ static cJSON *get_order(const request *r)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("ORDER#", id, "ORDER"));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "GetItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "GetItem", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "GetItem", q, &out, &unavailable))
+        return unavailable;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(out, "Item");
     const char *owner = model_get_s(item, "userId");
     if (!cJSON_IsObject(item) || !owner || strcmp(owner, r->user)) {

@@ -68,15 +68,9 @@ static int get_product(const request *r, const char *id, cJSON **item, cJSON **r
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("PRODUCT#", id, "PRODUCT"));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "GetItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        *resp = model_unavailable(r->ctx, "GetItem", &err);
+    cJSON *out;
+    if (route_ddb(r, "GetItem", q, &out, resp))
         return -1;
-    }
     cJSON *found = cJSON_DetachItemFromObjectCaseSensitive(out, "Item");
     cJSON_Delete(out);
     if (!cJSON_IsObject(found)) {

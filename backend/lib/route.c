@@ -44,6 +44,20 @@ cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
     return resp;
 }
 
+int route_ddb(const route_request *r, const char *operation, cJSON *body, cJSON **out,
+              cJSON **unavailable)
+{
+    aws_error err;
+    int rc = model_ddb(r->aws, operation, body, out, &err);
+    cJSON_Delete(body);
+    if (!rc)
+        return 0;
+    cJSON_Delete(*out);
+    *out = NULL;
+    *unavailable = model_unavailable(r->ctx, operation, &err);
+    return -1;
+}
+
 cJSON *route_query_page(const route_request *r, const route_page *page, cJSON *q)
 {
     long long limit;
@@ -62,14 +76,9 @@ cJSON *route_query_page(const route_request *r, const route_page *page, cJSON *q
     cJSON_AddNumberToObject(q, "Limit", (double)limit);
     if (start)
         cJSON_AddItemToObject(q, "ExclusiveStartKey", start);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "Query", q, &out, &unavailable))
+        return unavailable;
     cJSON *body = cJSON_CreateObject();
     cJSON *items = cJSON_AddArrayToObject(body, "items");
     const cJSON *found = cJSON_GetObjectItemCaseSensitive(out, "Items");

@@ -53,6 +53,13 @@ typedef struct route {
 cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
                       const lambda_context *ctx);
 
+/* The DynamoDB operation (model_ddb) on the invocation's client with body
+ * (owned: deleted here), for calls whose every failure answers 503: 0 with *out
+ * (caller owns), or -1 with *out NULL and *unavailable the logged 503 answer
+ * (model_unavailable; caller owns). */
+int route_ddb(const route_request *r, const char *operation, cJSON *body, cJSON **out,
+              cJSON **unavailable);
+
 /* One listing's paging: GET ...?limit&lastKey answered {items, lastKey}. */
 typedef struct route_page {
     const char *scope;       /* the cursor's scope ("products", "orders#<sub>") */
