@@ -193,17 +193,6 @@ static cJSON *cart_answer(const request *r)
     return http_json(200, body);
 }
 
-static const char *path_product(const request *r, cJSON **bad)
-{
-    const char *id = http_path_param(r->event, "productId");
-    if (!val_id(id, MODEL_ID_MAX)) {
-        *bad = http_error(400, "InvalidParameter",
-                          "the product id must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
-        return NULL;
-    }
-    return id;
-}
-
 /* GetItem by key (borrowed); 0 found (*item owned), 1 absent, -1 with *resp. */
 static int get_item(const request *r, cJSON *key, cJSON **item, cJSON **resp)
 {
@@ -325,7 +314,7 @@ static cJSON *add(const request *r)
 static cJSON *set_quantity(const request *r)
 {
     cJSON *resp = NULL;
-    const char *pid = path_product(r, &resp);
+    const char *pid = route_path_id(r, "productId", "product", &resp);
     if (!pid)
         return resp;
     cJSON *body = http_body_object(r->event, HTTP_MAX_BODY, &resp);
@@ -364,7 +353,7 @@ static int delete_line(const request *r, const char *product_id, cJSON **resp)
 static cJSON *remove_line(const request *r)
 {
     cJSON *resp = NULL;
-    const char *pid = path_product(r, &resp);
+    const char *pid = route_path_id(r, "productId", "product", &resp);
     if (!pid)
         return resp;
     int rc = delete_line(r, pid, &resp);

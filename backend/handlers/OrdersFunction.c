@@ -56,10 +56,10 @@ static cJSON *list_orders(const request *r)
 
 static cJSON *get_order(const request *r)
 {
-    const char *id = http_path_param(r->event, "id");
-    if (!val_id(id, MODEL_ID_MAX))
-        return http_error(400, "InvalidParameter",
-                          "the order id must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
+    cJSON *bad = NULL;
+    const char *id = route_path_id(r, "id", "order", &bad);
+    if (!id)
+        return bad;
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("ORDER#", id, "ORDER"));

@@ -49,18 +49,6 @@ static cJSON *require_admin(const request *r)
     return NULL;
 }
 
-/* The path's product id, or NULL with *bad set to the 400 answer. */
-static const char *product_id(const request *r, cJSON **bad)
-{
-    const char *id = http_path_param(r->event, "id");
-    if (!val_id(id, MODEL_ID_MAX)) {
-        *bad = http_error(400, "InvalidParameter",
-                          "the product id must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
-        return NULL;
-    }
-    return id;
-}
-
 /* GetItem of the product; 0 found (*item owned), 1 not found, -1 with *resp. */
 static int get_product(const request *r, const char *id, cJSON **item, cJSON **resp)
 {
@@ -103,7 +91,7 @@ static cJSON *list_products(const request *r)
 static cJSON *get_one(const request *r)
 {
     cJSON *resp = NULL, *item = NULL;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     int rc = get_product(r, id, &item, &resp);
@@ -172,7 +160,7 @@ static cJSON *update(const request *r)
     cJSON *resp = require_admin(r);
     if (resp)
         return resp;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     cJSON *body = http_body_object(r->event, HTTP_MAX_BODY, &resp);
@@ -238,7 +226,7 @@ static cJSON *delete_one(const request *r)
     cJSON *resp = require_admin(r);
     if (resp)
         return resp;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     cJSON *q = cJSON_CreateObject();
@@ -278,7 +266,7 @@ static cJSON *image_upload_url(const request *r)
     cJSON *resp = require_admin(r);
     if (resp)
         return resp;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     /* the body is optional here: {"contentType": "image/png"} */

@@ -12,6 +12,7 @@
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/val.h"
 
 /* The route's answer, or the 401/503 that comes before it. */
 static cJSON *run_route(const route *rt, route_request *r)
@@ -42,6 +43,17 @@ cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
     log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
     return resp;
+}
+
+const char *route_path_id(const route_request *r, const char *param, const char *what,
+                          cJSON **bad)
+{
+    const char *id = http_path_param(r->event, param);
+    if (val_id(id, MODEL_ID_MAX))
+        return id;
+    *bad = http_error(400, "InvalidParameter", "the %s id must be 1 to %d of A-Z a-z 0-9 _ -",
+                      what, MODEL_ID_MAX);
+    return NULL;
 }
 
 int route_ddb(const route_request *r, const char *operation, cJSON *body, cJSON **out,

@@ -53,6 +53,12 @@ typedef struct route {
 cJSON *route_dispatch(const route *routes, size_t n, const cJSON *event,
                       const lambda_context *ctx);
 
+/* The path parameter param as an id (val_id, at most MODEL_ID_MAX), or NULL
+ * with *bad the 400 InvalidParameter "the <what> id must be 1 to 64 of ..."
+ * (caller owns). */
+const char *route_path_id(const route_request *r, const char *param, const char *what,
+                          cJSON **bad);
+
 /* The DynamoDB operation (model_ddb) on the invocation's client with body
  * (owned: deleted here), for calls whose every failure answers 503: 0 with *out
  * (caller owns), or -1 with *out NULL and *unavailable the logged 503 answer
