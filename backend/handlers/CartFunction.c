@@ -59,15 +59,7 @@ static cJSON *line_key(const request *r, const char *product_id)
 /* Query the user's cart lines; 0 with *items (caller owns), or -1 with *resp. */
 static int cart_lines(const request *r, cJSON **items, cJSON **resp)
 {
-    cJSON *q = cJSON_CreateObject();
-    cJSON_AddStringToObject(q, "TableName", r->table);
-    cJSON_AddStringToObject(q, "KeyConditionExpression", "PK = :pk AND begins_with(SK, :cart)");
-    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
-    char pk[160];
-    snprintf(pk, sizeof pk, "USER#%s", r->user);
-    model_put_s(v, ":pk", pk);
-    model_put_s(v, ":cart", "CART#");
-    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
+    cJSON *q = model_cart_query(r->table, r->user);
     cJSON *out;
     if (route_ddb(r, "Query", q, &out, resp))
         return -1;

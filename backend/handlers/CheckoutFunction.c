@@ -305,14 +305,7 @@ typedef struct priced {
 static cJSON *price_cart(const request *r, priced *p)
 {
     memset(p, 0, sizeof *p);
-    cJSON *q = table_request(r);
-    cJSON_AddStringToObject(q, "KeyConditionExpression", "PK = :pk AND begins_with(SK, :cart)");
-    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
-    char pk[160];
-    snprintf(pk, sizeof pk, "USER#%s", r->user);
-    model_put_s(v, ":pk", pk);
-    model_put_s(v, ":cart", "CART#");
-    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
+    cJSON *q = model_cart_query(r->table, r->user);
     cJSON *out, *unavailable;
     if (route_ddb(r, "Query", q, &out, &unavailable))
         return unavailable;

@@ -18,7 +18,6 @@
 #include "lib/log.h"
 #include "lib/model.h"
 #include "lib/route.h"
-#include "lib/val.h"
 #include "runtime/handler.h"
 
 #define LIST_DEFAULT 20

@@ -261,6 +261,20 @@ static const char *env_from_ctx(void *env_ctx, const char *name)
     return ctx && ctx->getenv ? ctx->getenv(ctx, name) : NULL;
 }
 
+cJSON *model_cart_query(const char *table, const char *user)
+{
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "TableName", table);
+    cJSON_AddStringToObject(q, "KeyConditionExpression", "PK = :pk AND begins_with(SK, :cart)");
+    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
+    char pk[160];
+    snprintf(pk, sizeof pk, "USER#%s", user);
+    model_put_s(v, ":pk", pk);
+    model_put_s(v, ":cart", "CART#");
+    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
+    return q;
+}
+
 aws_client *model_client_new(const lambda_context *ctx)
 {
     return aws_client_new(env_from_ctx, (void *)ctx);
