@@ -30,16 +30,8 @@
 /* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
 typedef route_request request;
 
-static int check_product_id(const cJSON *v, char *why, size_t why_len)
-{
-    if (val_id(v->valuestring, MODEL_ID_MAX))
-        return 0;
-    snprintf(why, why_len, "must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
-    return -1;
-}
-
 static const val_field add_fields[] = {
-    {"productId", VAL_STRING, VAL_REQUIRED, 1, MODEL_ID_MAX, NULL, check_product_id},
+    {"productId", VAL_STRING, VAL_REQUIRED, 1, MODEL_ID_MAX, NULL, model_check_id},
     {"quantity", VAL_INT, VAL_REQUIRED, 1, MODEL_QUANTITY_MAX, NULL, NULL},
     {NULL, VAL_STRING, 0, 0, 0, NULL, NULL},
 };

@@ -39,7 +39,7 @@ bad:
     return -1;
 }
 
-static int check_id(const cJSON *v, char *why, size_t why_len)
+int model_check_id(const cJSON *v, char *why, size_t why_len)
 {
     if (val_id(v->valuestring, MODEL_ID_MAX))
         return 0;
@@ -48,7 +48,7 @@ static int check_id(const cJSON *v, char *why, size_t why_len)
 }
 
 const val_field model_product_create_fields[] = {
-    {"id", VAL_STRING, 0, 1, MODEL_ID_MAX, NULL, check_id},
+    {"id", VAL_STRING, 0, 1, MODEL_ID_MAX, NULL, model_check_id},
     {"name", VAL_STRING, VAL_REQUIRED, 1, 200, NULL, NULL},
     {"description", VAL_STRING, VAL_MULTILINE, 0, 4000, NULL, NULL},
     {"priceCents", VAL_INT, VAL_REQUIRED, 1, MODEL_PRICE_MAX, NULL, NULL},
