@@ -220,17 +220,11 @@ static cJSON *write_line(const request *r, const char *product_id, long long qua
     } else {
         cJSON_AddStringToObject(q, "ConditionExpression", "attribute_not_exists(PK)");
     }
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "PutItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    if (rc) {
-        if (model_condition_failed(&err))
-            return http_error(409, "ConcurrentUpdate", "the cart changed meanwhile; try again");
-        return model_unavailable(r->ctx, "PutItem", &err);
-    }
-    return NULL;
+    cJSON *unavailable = NULL;
+    int rc = route_ddb_conditional(r, "PutItem", q, NULL, &unavailable);
+    if (rc > 0)
+        return http_error(409, "ConcurrentUpdate", "the cart changed meanwhile; try again");
+    return rc ? unavailable : NULL;
 }
 
 /* Set (replace=1) or add to the quantity of a product's line. */
@@ -321,17 +315,7 @@ static int delete_line(const request *r, const char *product_id, cJSON **resp)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", line_key(r, product_id));
     cJSON_AddStringToObject(q, "ConditionExpression", "attribute_exists(PK)");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "DeleteItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    if (!rc)
-        return 0;
-    if (model_condition_failed(&err))
-        return 1;
-    *resp = model_unavailable(r->ctx, "DeleteItem", &err);
-    return -1;
+    return route_ddb_conditional(r, "DeleteItem", q, NULL, resp);
 }
 
 static cJSON *remove_line(const request *r)

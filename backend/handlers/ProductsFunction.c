@@ -132,17 +132,11 @@ static cJSON *create(const request *r)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Item", item);
     cJSON_AddStringToObject(q, "ConditionExpression", "attribute_not_exists(PK)");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "PutItem", q, &out, &err);
     cJSON *product = model_product_from_item(item);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
+    int rc = route_ddb_conditional(r, "PutItem", q, NULL, &resp);
     if (rc) {
         cJSON_Delete(product);
-        if (model_condition_failed(&err))
-            return http_error(409, "ProductExists", "a product with id %s exists", id);
-        return model_unavailable(r->ctx, "PutItem", &err);
+        return rc > 0 ? http_error(409, "ProductExists", "a product with id %s exists", id) : resp;
     }
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "productId", id);
@@ -206,16 +200,10 @@ static cJSON *update(const request *r)
     cJSON_AddItemToObject(q, "ExpressionAttributeNames", names);
     cJSON_AddItemToObject(q, "ExpressionAttributeValues", values);
     cJSON_AddStringToObject(q, "ReturnValues", "ALL_NEW");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "UpdateItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        if (model_condition_failed(&err))
-            return http_error(404, "ProductNotFound", "no product %s", id);
-        return model_unavailable(r->ctx, "UpdateItem", &err);
-    }
+    cJSON *out;
+    int rc = route_ddb_conditional(r, "UpdateItem", q, &out, &resp);
+    if (rc)
+        return rc > 0 ? http_error(404, "ProductNotFound", "no product %s", id) : resp;
     cJSON *p = model_product_from_item(cJSON_GetObjectItemCaseSensitive(out, "Attributes"));
     cJSON_Delete(out);
     return http_json(200, p);
@@ -233,16 +221,9 @@ static cJSON *delete_one(const request *r)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("PRODUCT#", id, "PRODUCT"));
     cJSON_AddStringToObject(q, "ConditionExpression", "attribute_exists(PK)");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "DeleteItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    if (rc) {
-        if (model_condition_failed(&err))
-            return http_error(404, "ProductNotFound", "no product %s", id);
-        return model_unavailable(r->ctx, "DeleteItem", &err);
-    }
+    int rc = route_ddb_conditional(r, "DeleteItem", q, NULL, &resp);
+    if (rc)
+        return rc > 0 ? http_error(404, "ProductNotFound", "no product %s", id) : resp;
     return http_empty(204);
 }
 

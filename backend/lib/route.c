@@ -56,18 +56,40 @@ const char *route_path_id(const route_request *r, const char *param, const char 
     return NULL;
 }
 
+/* route_ddb and route_ddb_conditional: 1 on a failed condition only when
+ * conditional. */
+static int ddb_call(const route_request *r, const char *operation, cJSON *body, cJSON **out,
+                    cJSON **unavailable, int conditional)
+{
+    cJSON *answer = NULL;
+    aws_error err;
+    int rc = model_ddb(r->aws, operation, body, &answer, &err);
+    cJSON_Delete(body);
+    if (!rc && out) {
+        *out = answer;
+        return 0;
+    }
+    cJSON_Delete(answer);
+    if (out)
+        *out = NULL;
+    if (!rc)
+        return 0;
+    if (conditional && model_condition_failed(&err))
+        return 1;
+    *unavailable = model_unavailable(r->ctx, operation, &err);
+    return -1;
+}
+
 int route_ddb(const route_request *r, const char *operation, cJSON *body, cJSON **out,
               cJSON **unavailable)
 {
-    aws_error err;
-    int rc = model_ddb(r->aws, operation, body, out, &err);
-    cJSON_Delete(body);
-    if (!rc)
-        return 0;
-    cJSON_Delete(*out);
-    *out = NULL;
-    *unavailable = model_unavailable(r->ctx, operation, &err);
-    return -1;
+    return ddb_call(r, operation, body, out, unavailable, 0);
+}
+
+int route_ddb_conditional(const route_request *r, const char *operation, cJSON *body,
+                          cJSON **out, cJSON **unavailable)
+{
+    return ddb_call(r, operation, body, out, unavailable, 1);
 }
 
 cJSON *route_query_page(const route_request *r, const route_page *page, cJSON *q)

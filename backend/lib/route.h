@@ -66,6 +66,12 @@ const char *route_path_id(const route_request *r, const char *param, const char 
 int route_ddb(const route_request *r, const char *operation, cJSON *body, cJSON **out,
               cJSON **unavailable);
 
+/* A conditional write: as route_ddb, but 1 with *out NULL and nothing answered
+ * when the condition failed (model_condition_failed). out may be NULL: the
+ * operation's answer is dropped. */
+int route_ddb_conditional(const route_request *r, const char *operation, cJSON *body,
+                          cJSON **out, cJSON **unavailable);
+
 /* One listing's paging: GET ...?limit&lastKey answered {items, lastKey}. */
 typedef struct route_page {
     const char *scope;       /* the cursor's scope ("products", "orders#<sub>") */
