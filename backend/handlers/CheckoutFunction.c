@@ -169,6 +169,19 @@ static cJSON *accepted(cJSON *answer, const char *order_id)
     return resp;
 }
 
+/* One conditional step of recover_stale on q (owned): NULL when it was done,
+ * 409 RequestInProgress when its condition failed (the first attempt is still
+ * alive), 503 when the call failed. */
+static cJSON *recover_step(const request *r, const char *operation, cJSON *q)
+{
+    cJSON *unavailable = NULL;
+    int rc = route_ddb_conditional(r, operation, q, NULL, &unavailable);
+    if (rc > 0)
+        return http_error(409, "RequestInProgress",
+                          "a request with this Idempotency-Key is still being processed");
+    return rc ? unavailable : NULL;
+}
+
 /* A stale IN_PROGRESS record: the attempt that wrote it died between its
  * transaction and its answer. If it started the saga, its answer is rebuilt
  * from the order and stored; if not, its order is failed and the record
@@ -198,7 +211,6 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
     }
     int had_order = cJSON_IsObject(order);
     cJSON_Delete(out);
-    aws_error err;
     char now[32];
     model_now_iso(now, sizeof now);
     if (had_order) {
@@ -216,14 +228,9 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
         model_put_s(v, ":why", "checkout did not finish");
         model_put_s(v, ":now", now);
         model_put_s(v, ":g", "ORDER_STATUS#FAILED");
-        out = NULL;
-        int rc = call(r, "UpdateItem", q, &out, &err);
-        cJSON_Delete(out);
-        if (rc && model_condition_failed(&err))
-            return http_error(409, "RequestInProgress",
-                              "a request with this Idempotency-Key is still being processed");
-        if (rc)
-            return model_unavailable(r->ctx, "UpdateItem", &err);
+        cJSON *refused = recover_step(r, "UpdateItem", q);
+        if (refused)
+            return refused;
     }
     long long started = 0;
     model_get_n(record, "startedMs", &started);
@@ -234,14 +241,9 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
     cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
     model_put_s(v, ":inprogress", "IN_PROGRESS");
     model_put_n(v, ":started", started);
-    out = NULL;
-    int rc = call(r, "DeleteItem", q, &out, &err);
-    cJSON_Delete(out);
-    if (rc && model_condition_failed(&err))
-        return http_error(409, "RequestInProgress",
-                          "a request with this Idempotency-Key is still being processed");
-    if (rc)
-        return model_unavailable(r->ctx, "DeleteItem", &err);
+    cJSON *refused = recover_step(r, "DeleteItem", q);
+    if (refused)
+        return refused;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "orderId", order_id ? order_id : "");
     log_event(r->ctx, "WARN", "checkout.recovered_stale_attempt", f);
