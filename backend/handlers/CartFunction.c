@@ -80,28 +80,12 @@ static int products_of(const request *r, const cJSON *lines, cJSON **products, c
     }
     cJSON_AddBoolToObject(t, "ConsistentRead", 1);
     /* UnprocessedKeys are asked again, a bounded number of times */
-    for (int attempt = 0; attempt < 5 && q; attempt++) {
-        cJSON *out;
-        int rc = route_ddb(r, "BatchGetItem", q, &out, resp);
-        q = NULL;
-        if (rc) {
-            cJSON_Delete(*products);
-            *products = NULL;
-            return -1;
-        }
-        const cJSON *got = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(out, "Responses"), r->table);
-        for (const cJSON *it = got ? got->child : NULL; it; it = it->next)
-            cJSON_AddItemToArray(*products, cJSON_Duplicate(it, 1));
-        cJSON *un = cJSON_GetObjectItemCaseSensitive(out, "UnprocessedKeys");
-        if (cJSON_IsObject(un) && un->child) {
-            q = cJSON_CreateObject();
-            cJSON_AddItemToObject(q, "RequestItems",
-                                  cJSON_DetachItemFromObjectCaseSensitive(out, "UnprocessedKeys"));
-        }
-        cJSON_Delete(out);
+    /* keys still unprocessed after the last call are left out of *products */
+    if (route_batch_get(r, q, *products, resp) < 0) {
+        cJSON_Delete(*products);
+        *products = NULL;
+        return -1;
     }
-    cJSON_Delete(q);
     return 0;
 }
 

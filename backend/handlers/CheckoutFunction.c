@@ -325,28 +325,11 @@ static cJSON *price_cart(const request *r, priced *p)
                                              "PRODUCT"));
     cJSON_AddBoolToObject(t, "ConsistentRead", 1);
     cJSON *products = cJSON_CreateArray();
-    for (int attempt = 0; q && attempt < 5; attempt++) {
-        if (route_ddb(r, "BatchGetItem", q, &out, &unavailable)) {
-            cJSON_Delete(products);
-            return unavailable;
-        }
-        q = NULL;
-        const cJSON *got = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(out, "Responses"), r->table);
-        for (const cJSON *it = got ? got->child : NULL; it; it = it->next)
-            cJSON_AddItemToArray(products, cJSON_Duplicate(it, 1));
-        cJSON *un = cJSON_GetObjectItemCaseSensitive(out, "UnprocessedKeys");
-        if (cJSON_IsObject(un) && un->child) {
-            q = cJSON_CreateObject();
-            cJSON_AddItemToObject(q, "RequestItems",
-                                  cJSON_DetachItemFromObjectCaseSensitive(out, "UnprocessedKeys"));
-        }
-        cJSON_Delete(out);
-    }
-    if (q) {
-        cJSON_Delete(q);
+    int rc = route_batch_get(r, q, products, &unavailable);
+    if (rc) {
         cJSON_Delete(products);
-        return http_error(503, "ServiceUnavailable", "the catalog is busy; try again");
+        return rc < 0 ? unavailable
+                      : http_error(503, "ServiceUnavailable", "the catalog is busy; try again");
     }
     p->order_lines = cJSON_CreateArray();
     for (const cJSON *l = p->lines->child; l; l = l->next) {

@@ -92,6 +92,32 @@ int route_ddb_conditional(const route_request *r, const char *operation, cJSON *
     return ddb_call(r, operation, body, out, unavailable, 1);
 }
 
+int route_batch_get(const route_request *r, cJSON *q, cJSON *items, cJSON **unavailable)
+{
+    for (int attempt = 0; q && attempt < 5; attempt++) {
+        cJSON *out;
+        int rc = route_ddb(r, "BatchGetItem", q, &out, unavailable);
+        q = NULL;
+        if (rc)
+            return -1;
+        const cJSON *got = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(out, "Responses"), r->table);
+        for (const cJSON *it = got ? got->child : NULL; it; it = it->next)
+            cJSON_AddItemToArray(items, cJSON_Duplicate(it, 1));
+        cJSON *un = cJSON_GetObjectItemCaseSensitive(out, "UnprocessedKeys");
+        if (cJSON_IsObject(un) && un->child) {
+            q = cJSON_CreateObject();
+            cJSON_AddItemToObject(q, "RequestItems",
+                                  cJSON_DetachItemFromObjectCaseSensitive(out, "UnprocessedKeys"));
+        }
+        cJSON_Delete(out);
+    }
+    if (!q)
+        return 0;
+    cJSON_Delete(q);
+    return 1;
+}
+
 cJSON *route_query_page(const route_request *r, const route_page *page, cJSON *q)
 {
     long long limit;

@@ -72,6 +72,12 @@ int route_ddb(const route_request *r, const char *operation, cJSON *body, cJSON 
 int route_ddb_conditional(const route_request *r, const char *operation, cJSON *body,
                           cJSON **out, cJSON **unavailable);
 
+/* BatchGetItem of q (owned; RequestItems on r->table), asking UnprocessedKeys
+ * again, 5 calls at the most: copies of the table's items appended to items.
+ * 0 when every key was read, 1 when some were still unprocessed after the last
+ * call, -1 with *unavailable the logged 503 (items keeps what was read). */
+int route_batch_get(const route_request *r, cJSON *q, cJSON *items, cJSON **unavailable);
+
 /* One listing's paging: GET ...?limit&lastKey answered {items, lastKey}. */
 typedef struct route_page {
     const char *scope;       /* the cursor's scope ("products", "orders#<sub>") */
