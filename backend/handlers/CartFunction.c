@@ -23,27 +23,15 @@
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/route.h"
 #include "lib/val.h"
 #include "runtime/handler.h"
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-    const char *user;
-} request;
-
-static int check_product_id(const cJSON *v, char *why, size_t why_len)
-{
-    if (val_id(v->valuestring, MODEL_ID_MAX))
-        return 0;
-    snprintf(why, why_len, "must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
-    return -1;
-}
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static const val_field add_fields[] = {
-    {"productId", VAL_STRING, VAL_REQUIRED, 1, MODEL_ID_MAX, NULL, check_product_id},
+    {"productId", VAL_STRING, VAL_REQUIRED, 1, MODEL_ID_MAX, NULL, model_check_id},
     {"quantity", VAL_INT, VAL_REQUIRED, 1, MODEL_QUANTITY_MAX, NULL, NULL},
     {NULL, VAL_STRING, 0, 0, 0, NULL, NULL},
 };
@@ -63,24 +51,10 @@ static cJSON *line_key(const request *r, const char *product_id)
 /* Query the user's cart lines; 0 with *items (caller owns), or -1 with *resp. */
 static int cart_lines(const request *r, cJSON **items, cJSON **resp)
 {
-    cJSON *q = cJSON_CreateObject();
-    cJSON_AddStringToObject(q, "TableName", r->table);
-    cJSON_AddStringToObject(q, "KeyConditionExpression", "PK = :pk AND begins_with(SK, :cart)");
-    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
-    char pk[160];
-    snprintf(pk, sizeof pk, "USER#%s", r->user);
-    model_put_s(v, ":pk", pk);
-    model_put_s(v, ":cart", "CART#");
-    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        *resp = model_unavailable(r->ctx, "Query", &err);
+    cJSON *q = model_cart_query(r->table, r->user);
+    cJSON *out;
+    if (route_ddb(r, "Query", q, &out, resp))
         return -1;
-    }
     *items = cJSON_DetachItemFromObjectCaseSensitive(out, "Items");
     cJSON_Delete(out);
     if (!*items)
@@ -106,32 +80,12 @@ static int products_of(const request *r, const cJSON *lines, cJSON **products, c
     }
     cJSON_AddBoolToObject(t, "ConsistentRead", 1);
     /* UnprocessedKeys are asked again, a bounded number of times */
-    for (int attempt = 0; attempt < 5 && q; attempt++) {
-        cJSON *out = NULL;
-        aws_error err;
-        int rc = model_ddb(r->aws, "BatchGetItem", q, &out, &err);
-        cJSON_Delete(q);
-        q = NULL;
-        if (rc) {
-            cJSON_Delete(out);
-            *resp = model_unavailable(r->ctx, "BatchGetItem", &err);
-            cJSON_Delete(*products);
-            *products = NULL;
-            return -1;
-        }
-        const cJSON *got = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(out, "Responses"), r->table);
-        for (const cJSON *it = got ? got->child : NULL; it; it = it->next)
-            cJSON_AddItemToArray(*products, cJSON_Duplicate(it, 1));
-        cJSON *un = cJSON_GetObjectItemCaseSensitive(out, "UnprocessedKeys");
-        if (cJSON_IsObject(un) && un->child) {
-            q = cJSON_CreateObject();
-            cJSON_AddItemToObject(q, "RequestItems",
-                                  cJSON_DetachItemFromObjectCaseSensitive(out, "UnprocessedKeys"));
-        }
-        cJSON_Delete(out);
+    /* keys still unprocessed after the last call are left out of *products */
+    if (route_batch_get(r, q, *products, resp) < 0) {
+        cJSON_Delete(*products);
+        *products = NULL;
+        return -1;
     }
-    cJSON_Delete(q);
     return 0;
 }
 
@@ -207,17 +161,6 @@ static cJSON *cart_answer(const request *r)
     return http_json(200, body);
 }
 
-static const char *path_product(const request *r, cJSON **bad)
-{
-    const char *id = http_path_param(r->event, "productId");
-    if (!val_id(id, MODEL_ID_MAX)) {
-        *bad = http_error(400, "InvalidParameter",
-                          "the product id must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
-        return NULL;
-    }
-    return id;
-}
-
 /* GetItem by key (borrowed); 0 found (*item owned), 1 absent, -1 with *resp. */
 static int get_item(const request *r, cJSON *key, cJSON **item, cJSON **resp)
 {
@@ -225,15 +168,9 @@ static int get_item(const request *r, cJSON *key, cJSON **item, cJSON **resp)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", key);
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "GetItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        *resp = model_unavailable(r->ctx, "GetItem", &err);
+    cJSON *out;
+    if (route_ddb(r, "GetItem", q, &out, resp))
         return -1;
-    }
     *item = cJSON_DetachItemFromObjectCaseSensitive(out, "Item");
     cJSON_Delete(out);
     if (!cJSON_IsObject(*item)) {
@@ -267,17 +204,11 @@ static cJSON *write_line(const request *r, const char *product_id, long long qua
     } else {
         cJSON_AddStringToObject(q, "ConditionExpression", "attribute_not_exists(PK)");
     }
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "PutItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    if (rc) {
-        if (model_condition_failed(&err))
-            return http_error(409, "ConcurrentUpdate", "the cart changed meanwhile; try again");
-        return model_unavailable(r->ctx, "PutItem", &err);
-    }
-    return NULL;
+    cJSON *unavailable = NULL;
+    int rc = route_ddb_conditional(r, "PutItem", q, NULL, &unavailable);
+    if (rc > 0)
+        return http_error(409, "ConcurrentUpdate", "the cart changed meanwhile; try again");
+    return rc ? unavailable : NULL;
 }
 
 /* Set (replace=1) or add to the quantity of a product's line. */
@@ -345,7 +276,7 @@ static cJSON *add(const request *r)
 static cJSON *set_quantity(const request *r)
 {
     cJSON *resp = NULL;
-    const char *pid = path_product(r, &resp);
+    const char *pid = route_path_id(r, "productId", "product", &resp);
     if (!pid)
         return resp;
     cJSON *body = http_body_object(r->event, HTTP_MAX_BODY, &resp);
@@ -368,23 +299,13 @@ static int delete_line(const request *r, const char *product_id, cJSON **resp)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", line_key(r, product_id));
     cJSON_AddStringToObject(q, "ConditionExpression", "attribute_exists(PK)");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "DeleteItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    if (!rc)
-        return 0;
-    if (model_condition_failed(&err))
-        return 1;
-    *resp = model_unavailable(r->ctx, "DeleteItem", &err);
-    return -1;
+    return route_ddb_conditional(r, "DeleteItem", q, NULL, resp);
 }
 
 static cJSON *remove_line(const request *r)
 {
     cJSON *resp = NULL;
-    const char *pid = path_product(r, &resp);
+    const char *pid = route_path_id(r, "productId", "product", &resp);
     if (!pid)
         return resp;
     int rc = delete_line(r, pid, &resp);
@@ -411,45 +332,12 @@ static cJSON *clear(const request *r)
     return cart_answer(r);
 }
 
-typedef struct route {
-    const char *key;
-    cJSON *(*fn)(const request *r);
-} route;
-
 static const route routes[] = {
-    {"GET /cart", cart_answer},
-    {"POST /cart", add},
-    {"DELETE /cart", clear},
-    {"PATCH /cart/{productId}", set_quantity},
-    {"DELETE /cart/{productId}", remove_line},
+    {"GET /cart", cart_answer, ROUTE_USER},
+    {"POST /cart", add, ROUTE_USER},
+    {"DELETE /cart", clear, ROUTE_USER},
+    {"PATCH /cart/{productId}", set_quantity, ROUTE_USER},
+    {"DELETE /cart/{productId}", remove_line, ROUTE_USER},
 };
 
-static cJSON *cart(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME"),
-                 .user = http_user_id(event)};
-    const char *key = http_route_key(event);
-    cJSON *resp = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes && !resp; i++) {
-        if (strcmp(routes[i].key, key))
-            continue;
-        if (!r.user)
-            resp = http_error(401, "Unauthorized", "sign in first");
-        else if (!r.table)
-            resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-        else if (!(r.aws = model_client_new(ctx)))
-            resp = http_error(503, "ServiceUnavailable", "out of memory");
-        else
-            resp = routes[i].fn(&r);
-    }
-    if (!resp)
-        resp = http_error(404, "NotFound", "no route %s", key);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
-
-LAMBDA_HANDLER(cart)
+ROUTE_HANDLER(routes)

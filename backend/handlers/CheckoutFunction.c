@@ -38,6 +38,7 @@
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/route.h"
 #include "lib/val.h"
 #include "runtime/handler.h"
 
@@ -47,13 +48,8 @@
  * function's Timeout is 10 s): a retry recovers it instead of waiting 24 h. */
 #define IDEMPOTENCY_STALE_MS 60000
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-    const char *user;
-} request;
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static int check_text_zip(const cJSON *v, char *why, size_t why_len)
 {
@@ -173,6 +169,19 @@ static cJSON *accepted(cJSON *answer, const char *order_id)
     return resp;
 }
 
+/* One conditional step of recover_stale on q (owned): NULL when it was done,
+ * 409 RequestInProgress when its condition failed (the first attempt is still
+ * alive), 503 when the call failed. */
+static cJSON *recover_step(const request *r, const char *operation, cJSON *q)
+{
+    cJSON *unavailable = NULL;
+    int rc = route_ddb_conditional(r, operation, q, NULL, &unavailable);
+    if (rc > 0)
+        return http_error(409, "RequestInProgress",
+                          "a request with this Idempotency-Key is still being processed");
+    return rc ? unavailable : NULL;
+}
+
 /* A stale IN_PROGRESS record: the attempt that wrote it died between its
  * transaction and its answer. If it started the saga, its answer is rebuilt
  * from the order and stored; if not, its order is failed and the record
@@ -184,12 +193,9 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
     cJSON *q = table_request(r);
     cJSON_AddItemToObject(q, "Key", model_key("ORDER#", order_id ? order_id : "", "ORDER"));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    if (call(r, "GetItem", q, &out, &err)) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "GetItem", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "GetItem", q, &out, &unavailable))
+        return unavailable;
     const cJSON *order = cJSON_GetObjectItemCaseSensitive(out, "Item");
     const char *arn = model_get_s(order, "executionArn");
     if (cJSON_IsObject(order) && arn) {
@@ -222,14 +228,9 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
         model_put_s(v, ":why", "checkout did not finish");
         model_put_s(v, ":now", now);
         model_put_s(v, ":g", "ORDER_STATUS#FAILED");
-        out = NULL;
-        int rc = call(r, "UpdateItem", q, &out, &err);
-        cJSON_Delete(out);
-        if (rc && model_condition_failed(&err))
-            return http_error(409, "RequestInProgress",
-                              "a request with this Idempotency-Key is still being processed");
-        if (rc)
-            return model_unavailable(r->ctx, "UpdateItem", &err);
+        cJSON *refused = recover_step(r, "UpdateItem", q);
+        if (refused)
+            return refused;
     }
     long long started = 0;
     model_get_n(record, "startedMs", &started);
@@ -240,14 +241,9 @@ static cJSON *recover_stale(const request *r, const char *key, const cJSON *reco
     cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
     model_put_s(v, ":inprogress", "IN_PROGRESS");
     model_put_n(v, ":started", started);
-    out = NULL;
-    int rc = call(r, "DeleteItem", q, &out, &err);
-    cJSON_Delete(out);
-    if (rc && model_condition_failed(&err))
-        return http_error(409, "RequestInProgress",
-                          "a request with this Idempotency-Key is still being processed");
-    if (rc)
-        return model_unavailable(r->ctx, "DeleteItem", &err);
+    cJSON *refused = recover_step(r, "DeleteItem", q);
+    if (refused)
+        return refused;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "orderId", order_id ? order_id : "");
     log_event(r->ctx, "WARN", "checkout.recovered_stale_attempt", f);
@@ -262,12 +258,9 @@ static cJSON *replay(const request *r, const char *key, const char *hash)
     cJSON *q = table_request(r);
     cJSON_AddItemToObject(q, "Key", idempotency_key_of(r, key));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    if (call(r, "GetItem", q, &out, &err)) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "GetItem", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "GetItem", q, &out, &unavailable))
+        return unavailable;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(out, "Item");
     if (!cJSON_IsObject(item)) {
         cJSON_Delete(out);
@@ -314,20 +307,10 @@ typedef struct priced {
 static cJSON *price_cart(const request *r, priced *p)
 {
     memset(p, 0, sizeof *p);
-    cJSON *q = table_request(r);
-    cJSON_AddStringToObject(q, "KeyConditionExpression", "PK = :pk AND begins_with(SK, :cart)");
-    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
-    char pk[160];
-    snprintf(pk, sizeof pk, "USER#%s", r->user);
-    model_put_s(v, ":pk", pk);
-    model_put_s(v, ":cart", "CART#");
-    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    if (call(r, "Query", q, &out, &err)) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
+    cJSON *q = model_cart_query(r->table, r->user);
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "Query", q, &out, &unavailable))
+        return unavailable;
     p->lines = cJSON_DetachItemFromObjectCaseSensitive(out, "Items");
     cJSON_Delete(out);
     if (!cJSON_GetArraySize(p->lines))
@@ -342,29 +325,11 @@ static cJSON *price_cart(const request *r, priced *p)
                                              "PRODUCT"));
     cJSON_AddBoolToObject(t, "ConsistentRead", 1);
     cJSON *products = cJSON_CreateArray();
-    for (int attempt = 0; q && attempt < 5; attempt++) {
-        if (call(r, "BatchGetItem", q, &out, &err)) {
-            cJSON_Delete(out);
-            cJSON_Delete(products);
-            return model_unavailable(r->ctx, "BatchGetItem", &err);
-        }
-        q = NULL;
-        const cJSON *got = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(out, "Responses"), r->table);
-        for (const cJSON *it = got ? got->child : NULL; it; it = it->next)
-            cJSON_AddItemToArray(products, cJSON_Duplicate(it, 1));
-        cJSON *un = cJSON_GetObjectItemCaseSensitive(out, "UnprocessedKeys");
-        if (cJSON_IsObject(un) && un->child) {
-            q = cJSON_CreateObject();
-            cJSON_AddItemToObject(q, "RequestItems",
-                                  cJSON_DetachItemFromObjectCaseSensitive(out, "UnprocessedKeys"));
-        }
-        cJSON_Delete(out);
-    }
-    if (q) {
-        cJSON_Delete(q);
+    int rc = route_batch_get(r, q, products, &unavailable);
+    if (rc) {
         cJSON_Delete(products);
-        return http_error(503, "ServiceUnavailable", "the catalog is busy; try again");
+        return rc < 0 ? unavailable
+                      : http_error(503, "ServiceUnavailable", "the catalog is busy; try again");
     }
     p->order_lines = cJSON_CreateArray();
     for (const cJSON *l = p->lines->child; l; l = l->next) {
@@ -781,28 +746,8 @@ static cJSON *start(const request *r)
     return accepted(answer, order_id);
 }
 
-static cJSON *checkout(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME"),
-                 .user = http_user_id(event)};
-    const char *key = http_route_key(event);
-    cJSON *resp;
-    if (strcmp(key, "POST /checkout/start"))
-        resp = http_error(404, "NotFound", "no route %s", key);
-    else if (!r.user)
-        resp = http_error(401, "Unauthorized", "sign in first");
-    else if (!r.table)
-        resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-    else if (!(r.aws = model_client_new(ctx)))
-        resp = http_error(503, "ServiceUnavailable", "out of memory");
-    else
-        resp = start(&r);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
+static const route routes[] = {
+    {"POST /checkout/start", start, ROUTE_USER},
+};
 
-LAMBDA_HANDLER(checkout)
+ROUTE_HANDLER(routes)

@@ -14,40 +14,32 @@
 #include <string.h>
 
 #include "lib/aws.h"
-#include "lib/cursor.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
-#include "lib/val.h"
+#include "lib/route.h"
 #include "runtime/handler.h"
 
 #define LIST_DEFAULT 20
 #define LIST_MAX 50
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-    const char *user;
-} request;
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static const char *const order_cursor_keys[] = {"PK", "SK", "GSI1PK", "GSI1SK", NULL};
 
+/* The order of a GSI1 item, when the item's userId agrees with the key. */
+static cJSON *own_order(const cJSON *it, const request *r)
+{
+    const char *owner = model_get_s(it, "userId");
+    return owner && !strcmp(owner, r->user) ? model_order_from_item(it) : NULL;
+}
+
 static cJSON *list_orders(const request *r)
 {
-    long long limit;
-    if (http_query_int(r->event, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
-        return http_error(400, "InvalidParameter", "limit must be an integer from 1 to %d",
-                          LIST_MAX);
     char scope[160], pk[160];
     snprintf(scope, sizeof scope, "orders#%s", r->user);
     snprintf(pk, sizeof pk, "USER#%s", r->user);
-    const char *secret = r->ctx->getenv(r->ctx, "CURSOR_SECRET");
-    cJSON *start = NULL;
-    const char *last = http_query_param(r->event, "lastKey");
-    if (last && !(start = cursor_decode(last, scope, secret, order_cursor_keys)))
-        return http_error(400, "InvalidCursor", "lastKey is not a cursor this API gave out");
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddStringToObject(q, "IndexName", "GSI1");
@@ -57,54 +49,23 @@ static cJSON *list_orders(const request *r)
     model_put_s(v, ":pk", pk);
     model_put_s(v, ":order", "ORDER#");
     cJSON_AddBoolToObject(q, "ScanIndexForward", 0);
-    cJSON_AddNumberToObject(q, "Limit", (double)limit);
-    if (start)
-        cJSON_AddItemToObject(q, "ExclusiveStartKey", start);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
-    cJSON *body = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(body, "items");
-    const cJSON *found = cJSON_GetObjectItemCaseSensitive(out, "Items");
-    for (const cJSON *it = found ? found->child : NULL; it; it = it->next) {
-        const char *owner = model_get_s(it, "userId");
-        if (owner && !strcmp(owner, r->user)) /* the key says so; the item must agree */
-            cJSON_AddItemToArray(items, model_order_from_item(it));
-    }
-    const cJSON *lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey");
-    char *cursor = cJSON_IsObject(lek) ? cursor_encode(lek, scope, secret) : NULL;
-    if (cursor)
-        cJSON_AddStringToObject(body, "lastKey", cursor);
-    else
-        cJSON_AddNullToObject(body, "lastKey");
-    free(cursor);
-    cJSON_Delete(out);
-    return http_json(200, body);
+    const route_page page = {scope, order_cursor_keys, LIST_MAX, LIST_DEFAULT, own_order};
+    return route_query_page(r, &page, q);
 }
 
 static cJSON *get_order(const request *r)
 {
-    const char *id = http_path_param(r->event, "id");
-    if (!val_id(id, MODEL_ID_MAX))
-        return http_error(400, "InvalidParameter",
-                          "the order id must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
+    cJSON *bad = NULL;
+    const char *id = route_path_id(r, "id", "order", &bad);
+    if (!id)
+        return bad;
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("ORDER#", id, "ORDER"));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "GetItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "GetItem", &err);
-    }
+    cJSON *out, *unavailable;
+    if (route_ddb(r, "GetItem", q, &out, &unavailable))
+        return unavailable;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(out, "Item");
     const char *owner = model_get_s(item, "userId");
     if (!cJSON_IsObject(item) || !owner || strcmp(owner, r->user)) {
@@ -116,42 +77,9 @@ static cJSON *get_order(const request *r)
     return http_json(200, o);
 }
 
-typedef struct route {
-    const char *key;
-    cJSON *(*fn)(const request *r);
-} route;
-
 static const route routes[] = {
-    {"GET /orders", list_orders},
-    {"GET /orders/{id}", get_order},
+    {"GET /orders", list_orders, ROUTE_USER},
+    {"GET /orders/{id}", get_order, ROUTE_USER},
 };
 
-static cJSON *orders(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME"),
-                 .user = http_user_id(event)};
-    const char *key = http_route_key(event);
-    cJSON *resp = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes && !resp; i++) {
-        if (strcmp(routes[i].key, key))
-            continue;
-        if (!r.user)
-            resp = http_error(401, "Unauthorized", "sign in first");
-        else if (!r.table)
-            resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-        else if (!(r.aws = model_client_new(ctx)))
-            resp = http_error(503, "ServiceUnavailable", "out of memory");
-        else
-            resp = routes[i].fn(&r);
-    }
-    if (!resp)
-        resp = http_error(404, "NotFound", "no route %s", key);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
-
-LAMBDA_HANDLER(orders)
+ROUTE_HANDLER(routes)

@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "lib/aws.h"
-#include "lib/cursor.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/model.h"
+#include "lib/route.h"
 #include "lib/val.h"
 #include "runtime/handler.h"
 
@@ -28,12 +28,8 @@
 #define LIST_MAX 100
 #define UPLOAD_EXPIRES_S 300
 
-typedef struct request {
-    const cJSON *event;
-    const lambda_context *ctx;
-    aws_client *aws;
-    const char *table;
-} request;
+/* The dispatcher's request (lib/route.h): event, ctx, aws, table, user. */
+typedef route_request request;
 
 static const char *const product_cursor_keys[] = {"PK", "SK", "GSI1PK", "GSI1SK", NULL};
 
@@ -53,18 +49,6 @@ static cJSON *require_admin(const request *r)
     return NULL;
 }
 
-/* The path's product id, or NULL with *bad set to the 400 answer. */
-static const char *product_id(const request *r, cJSON **bad)
-{
-    const char *id = http_path_param(r->event, "id");
-    if (!val_id(id, MODEL_ID_MAX)) {
-        *bad = http_error(400, "InvalidParameter",
-                          "the product id must be 1 to %d of A-Z a-z 0-9 _ -", MODEL_ID_MAX);
-        return NULL;
-    }
-    return id;
-}
-
 /* GetItem of the product; 0 found (*item owned), 1 not found, -1 with *resp. */
 static int get_product(const request *r, const char *id, cJSON **item, cJSON **resp)
 {
@@ -72,15 +56,9 @@ static int get_product(const request *r, const char *id, cJSON **item, cJSON **r
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("PRODUCT#", id, "PRODUCT"));
     cJSON_AddBoolToObject(q, "ConsistentRead", 1);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "GetItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        *resp = model_unavailable(r->ctx, "GetItem", &err);
+    cJSON *out;
+    if (route_ddb(r, "GetItem", q, &out, resp))
         return -1;
-    }
     cJSON *found = cJSON_DetachItemFromObjectCaseSensitive(out, "Item");
     cJSON_Delete(out);
     if (!cJSON_IsObject(found)) {
@@ -91,54 +69,29 @@ static int get_product(const request *r, const char *id, cJSON **item, cJSON **r
     return 0;
 }
 
+static cJSON *api_product(const cJSON *it, const request *r)
+{
+    (void)r;
+    return model_product_from_item(it);
+}
+
 static cJSON *list_products(const request *r)
 {
-    long long limit;
-    if (http_query_int(r->event, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
-        return http_error(400, "InvalidParameter", "limit must be an integer from 1 to %d",
-                          LIST_MAX);
-    const char *secret = r->ctx->getenv(r->ctx, "CURSOR_SECRET");
-    cJSON *start = NULL;
-    const char *last = http_query_param(r->event, "lastKey");
-    if (last && !(start = cursor_decode(last, "products", secret, product_cursor_keys)))
-        return http_error(400, "InvalidCursor", "lastKey is not a cursor this API gave out");
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddStringToObject(q, "IndexName", "GSI1");
     cJSON_AddStringToObject(q, "KeyConditionExpression", "GSI1PK = :p");
     cJSON *values = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
     model_put_s(values, ":p", "PRODUCT");
-    cJSON_AddNumberToObject(q, "Limit", (double)limit);
-    if (start)
-        cJSON_AddItemToObject(q, "ExclusiveStartKey", start);
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "Query", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        return model_unavailable(r->ctx, "Query", &err);
-    }
-    cJSON *body = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(body, "items");
-    const cJSON *found = cJSON_GetObjectItemCaseSensitive(out, "Items");
-    for (const cJSON *it = found ? found->child : NULL; it; it = it->next)
-        cJSON_AddItemToArray(items, model_product_from_item(it));
-    const cJSON *lek = cJSON_GetObjectItemCaseSensitive(out, "LastEvaluatedKey");
-    char *cursor = cJSON_IsObject(lek) ? cursor_encode(lek, "products", secret) : NULL;
-    if (cursor)
-        cJSON_AddStringToObject(body, "lastKey", cursor);
-    else
-        cJSON_AddNullToObject(body, "lastKey");
-    free(cursor);
-    cJSON_Delete(out);
-    return http_json(200, body);
+    const route_page page = {"products", product_cursor_keys, LIST_MAX, LIST_DEFAULT,
+                             api_product};
+    return route_query_page(r, &page, q);
 }
 
 static cJSON *get_one(const request *r)
 {
     cJSON *resp = NULL, *item = NULL;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     int rc = get_product(r, id, &item, &resp);
@@ -179,17 +132,11 @@ static cJSON *create(const request *r)
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Item", item);
     cJSON_AddStringToObject(q, "ConditionExpression", "attribute_not_exists(PK)");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "PutItem", q, &out, &err);
     cJSON *product = model_product_from_item(item);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
+    int rc = route_ddb_conditional(r, "PutItem", q, NULL, &resp);
     if (rc) {
         cJSON_Delete(product);
-        if (model_condition_failed(&err))
-            return http_error(409, "ProductExists", "a product with id %s exists", id);
-        return model_unavailable(r->ctx, "PutItem", &err);
+        return rc > 0 ? http_error(409, "ProductExists", "a product with id %s exists", id) : resp;
     }
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "productId", id);
@@ -207,7 +154,7 @@ static cJSON *update(const request *r)
     cJSON *resp = require_admin(r);
     if (resp)
         return resp;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     cJSON *body = http_body_object(r->event, HTTP_MAX_BODY, &resp);
@@ -253,16 +200,10 @@ static cJSON *update(const request *r)
     cJSON_AddItemToObject(q, "ExpressionAttributeNames", names);
     cJSON_AddItemToObject(q, "ExpressionAttributeValues", values);
     cJSON_AddStringToObject(q, "ReturnValues", "ALL_NEW");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "UpdateItem", q, &out, &err);
-    cJSON_Delete(q);
-    if (rc) {
-        cJSON_Delete(out);
-        if (model_condition_failed(&err))
-            return http_error(404, "ProductNotFound", "no product %s", id);
-        return model_unavailable(r->ctx, "UpdateItem", &err);
-    }
+    cJSON *out;
+    int rc = route_ddb_conditional(r, "UpdateItem", q, &out, &resp);
+    if (rc)
+        return rc > 0 ? http_error(404, "ProductNotFound", "no product %s", id) : resp;
     cJSON *p = model_product_from_item(cJSON_GetObjectItemCaseSensitive(out, "Attributes"));
     cJSON_Delete(out);
     return http_json(200, p);
@@ -273,23 +214,16 @@ static cJSON *delete_one(const request *r)
     cJSON *resp = require_admin(r);
     if (resp)
         return resp;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     cJSON *q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "TableName", r->table);
     cJSON_AddItemToObject(q, "Key", model_key("PRODUCT#", id, "PRODUCT"));
     cJSON_AddStringToObject(q, "ConditionExpression", "attribute_exists(PK)");
-    cJSON *out = NULL;
-    aws_error err;
-    int rc = model_ddb(r->aws, "DeleteItem", q, &out, &err);
-    cJSON_Delete(q);
-    cJSON_Delete(out);
-    if (rc) {
-        if (model_condition_failed(&err))
-            return http_error(404, "ProductNotFound", "no product %s", id);
-        return model_unavailable(r->ctx, "DeleteItem", &err);
-    }
+    int rc = route_ddb_conditional(r, "DeleteItem", q, NULL, &resp);
+    if (rc)
+        return rc > 0 ? http_error(404, "ProductNotFound", "no product %s", id) : resp;
     return http_empty(204);
 }
 
@@ -313,7 +247,7 @@ static cJSON *image_upload_url(const request *r)
     cJSON *resp = require_admin(r);
     if (resp)
         return resp;
-    const char *id = product_id(r, &resp);
+    const char *id = route_path_id(r, "id", "product", &resp);
     if (!id)
         return resp;
     /* the body is optional here: {"contentType": "image/png"} */
@@ -369,43 +303,15 @@ static cJSON *image_upload_url(const request *r)
     return http_json(200, o);
 }
 
-typedef struct route {
-    const char *key;
-    cJSON *(*fn)(const request *r);
-} route;
-
+/* ROUTE_PUBLIC throughout: reads are public, and the writes check the admin
+ * group themselves (require_admin: 401/403), after the dispatcher's 503s. */
 static const route routes[] = {
-    {"GET /products", list_products},
-    {"GET /products/{id}", get_one},
-    {"POST /products", create},
-    {"PATCH /products/{id}", update},
-    {"DELETE /products/{id}", delete_one},
-    {"POST /products/{id}/image-upload-url", image_upload_url},
+    {"GET /products", list_products, ROUTE_PUBLIC},
+    {"GET /products/{id}", get_one, ROUTE_PUBLIC},
+    {"POST /products", create, ROUTE_PUBLIC},
+    {"PATCH /products/{id}", update, ROUTE_PUBLIC},
+    {"DELETE /products/{id}", delete_one, ROUTE_PUBLIC},
+    {"POST /products/{id}/image-upload-url", image_upload_url, ROUTE_PUBLIC},
 };
 
-static cJSON *products(const cJSON *event, const lambda_context *ctx, lambda_error *err)
-{
-    (void)err;
-    long long started = lambda_epoch_ms();
-    request r = {.event = event, .ctx = ctx, .table = ctx->getenv(ctx, "TABLE_NAME")};
-    const char *key = http_route_key(event);
-    cJSON *resp = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof *routes && !resp; i++) {
-        if (strcmp(routes[i].key, key))
-            continue;
-        if (!r.table)
-            resp = http_error(503, "ServiceUnavailable", "TABLE_NAME is not set");
-        else if (!(r.aws = model_client_new(ctx)))
-            resp = http_error(503, "ServiceUnavailable", "out of memory");
-        else
-            resp = routes[i].fn(&r);
-    }
-    if (!resp)
-        resp = http_error(404, "NotFound", "no route %s", key);
-    aws_client_free(r.aws);
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(resp, "statusCode");
-    log_request(ctx, event, cJSON_IsNumber(status) ? status->valueint : 0, started);
-    return resp;
-}
-
-LAMBDA_HANDLER(products)
+ROUTE_HANDLER(routes)

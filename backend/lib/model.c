@@ -39,7 +39,7 @@ bad:
     return -1;
 }
 
-static int check_id(const cJSON *v, char *why, size_t why_len)
+int model_check_id(const cJSON *v, char *why, size_t why_len)
 {
     if (val_id(v->valuestring, MODEL_ID_MAX))
         return 0;
@@ -48,7 +48,7 @@ static int check_id(const cJSON *v, char *why, size_t why_len)
 }
 
 const val_field model_product_create_fields[] = {
-    {"id", VAL_STRING, 0, 1, MODEL_ID_MAX, NULL, check_id},
+    {"id", VAL_STRING, 0, 1, MODEL_ID_MAX, NULL, model_check_id},
     {"name", VAL_STRING, VAL_REQUIRED, 1, 200, NULL, NULL},
     {"description", VAL_STRING, VAL_MULTILINE, 0, 4000, NULL, NULL},
     {"priceCents", VAL_INT, VAL_REQUIRED, 1, MODEL_PRICE_MAX, NULL, NULL},
@@ -259,6 +259,20 @@ static const char *env_from_ctx(void *env_ctx, const char *name)
 {
     const lambda_context *ctx = env_ctx;
     return ctx && ctx->getenv ? ctx->getenv(ctx, name) : NULL;
+}
+
+cJSON *model_cart_query(const char *table, const char *user)
+{
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "TableName", table);
+    cJSON_AddStringToObject(q, "KeyConditionExpression", "PK = :pk AND begins_with(SK, :cart)");
+    cJSON *v = cJSON_AddObjectToObject(q, "ExpressionAttributeValues");
+    char pk[160];
+    snprintf(pk, sizeof pk, "USER#%s", user);
+    model_put_s(v, ":pk", pk);
+    model_put_s(v, ":cart", "CART#");
+    cJSON_AddBoolToObject(q, "ConsistentRead", 1);
+    return q;
 }
 
 aws_client *model_client_new(const lambda_context *ctx)

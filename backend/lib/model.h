@@ -59,6 +59,13 @@ cJSON *model_key(const char *pk_prefix, const char *pk_id, const char *sk);
  * (caller owns). */
 cJSON *model_product_item(const cJSON *body, const char *id, const char *created_at);
 
+/* val_check of an id (val_id, at most MODEL_ID_MAX): "must be 1 to 64 of ...". */
+int model_check_id(const cJSON *v, char *why, size_t why_len);
+
+/* The consistent Query of user's cart lines (PK USER#<user>, SK CART#...) on
+ * table (caller owns). */
+cJSON *model_cart_query(const char *table, const char *user);
+
 /* The API's product from its item (caller owns). */
 cJSON *model_product_from_item(const cJSON *item);
 

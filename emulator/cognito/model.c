@@ -530,6 +530,15 @@ static int user_find(cog_model *m, const cog_pool *pool, const char *name, user_
     return -1;
 }
 
+/* Bind value, or NULL when value is NULL. */
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *value)
+{
+    if (value)
+        sqlite3_bind_text(st, i, value, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 /* Write back what the rules change. */
 static int user_save(cog_model *m, const cog_pool *pool, user_row *r, core_err *err)
 {
@@ -549,16 +558,9 @@ static int user_save(cog_model *m, const cog_pool *pool, user_row *r, core_err *
     sqlite3_bind_text(st, 3, r->u.status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 4, r->u.enabled);
     sqlite3_bind_text(st, 5, attrs, -1, SQLITE_TRANSIENT);
-    const char *email = attr_get(r->u.attributes, "email");
-    if (email)
-        sqlite3_bind_text(st, 6, email, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 6);
+    bind_text_or_null(st, 6, attr_get(r->u.attributes, "email"));
     sqlite3_bind_int64(st, 7, r->u.modified_ms);
-    if (r->pw[0])
-        sqlite3_bind_text(st, 8, r->pw, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 8);
+    bind_text_or_null(st, 8, r->pw[0] ? r->pw : NULL);
     sqlite3_bind_int64(st, 9, r->failures);
     sqlite3_bind_int64(st, 10, r->locked_until);
     sqlite3_bind_int64(st, 11, r->sends);
@@ -585,17 +587,10 @@ static int user_insert(cog_model *m, const cog_pool *pool, user_row *r, core_err
     sqlite3_bind_text(st, 1, pool->id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, r->u.username, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, r->u.sub, -1, SQLITE_TRANSIENT);
-    const char *email = attr_get(r->u.attributes, "email");
-    if (email)
-        sqlite3_bind_text(st, 4, email, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 4);
+    bind_text_or_null(st, 4, attr_get(r->u.attributes, "email"));
     sqlite3_bind_text(st, 5, r->u.status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 6, r->u.enabled);
-    if (r->pw[0])
-        sqlite3_bind_text(st, 7, r->pw, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 7);
+    bind_text_or_null(st, 7, r->pw[0] ? r->pw : NULL);
     sqlite3_bind_text(st, 8, attrs, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 9, r->u.created_ms);
     int rc = sqlite3_step(st);
@@ -617,6 +612,11 @@ static void user_export(user_row *r, cog_user *out)
 static int not_found(core_err *err)
 {
     return core_err_set(err, 400, "UserNotFoundException", "User does not exist.");
+}
+
+static int incorrect(core_err *err)
+{
+    return core_err_set(err, 400, "NotAuthorizedException", "Incorrect username or password.");
 }
 
 /* Find or answer UserNotFoundException. */
@@ -870,6 +870,50 @@ static int end_commit(cog_model *m, int rc)
     return rc;
 }
 
+/* What an absent user is answered, where the client prevents existence errors
+ * (PreventUserExistenceErrors ENABLED; without it, always UserNotFoundException). */
+typedef enum user_miss {
+    MISS_NOT_FOUND,     /* UserNotFoundException regardless (admin calls) */
+    MISS_CODE_MISMATCH, /* CodeMismatchException, as a wrong code would be */
+    MISS_INCORRECT,     /* NotAuthorizedException, as a wrong password would be */
+    MISS_PRETEND_SENT,  /* for an email username, a masked delivery as if a code went out */
+} user_miss;
+
+/* Open the transaction and load the user. Returns 1 with *r loaded and the
+ * transaction open (the caller ends it); 0 when an absent user was answered as
+ * if a code went out (MISS_PRETEND_SENT: *d filled, transaction ended, the call
+ * answers CORE_OK); CORE_ERROR with err set and the transaction ended. c may be
+ * NULL with MISS_NOT_FOUND. */
+static int user_begin(cog_model *m, const cog_client *c, const cog_pool *pool,
+                      const char *username, user_miss miss, user_row *r, cog_delivery *d,
+                      core_err *err)
+{
+    if (begin(m, err) != CORE_OK)
+        return CORE_ERROR;
+    int f = user_find(m, pool, username, r, err);
+    if (f > 0)
+        return 1;
+    if (f < 0)
+        return end(m, CORE_ERROR);
+    int prevent = miss != MISS_NOT_FOUND && c->prevent_existence_errors;
+    if (prevent && miss == MISS_PRETEND_SENT && username && valid_email(username)) {
+        /* answer as if a code went out, so callers cannot probe for accounts */
+        cog_mask_email(username, d->destination, sizeof d->destination);
+        snprintf(d->medium, sizeof d->medium, "EMAIL");
+        snprintf(d->attribute, sizeof d->attribute, "email");
+        end(m, CORE_OK);
+        return 0;
+    }
+    if (prevent && miss == MISS_CODE_MISMATCH)
+        core_err_set(err, 400, "CodeMismatchException",
+                     "Invalid verification code provided, please try again.");
+    else if (prevent && miss == MISS_INCORRECT)
+        incorrect(err);
+    else
+        not_found(err);
+    return end(m, CORE_ERROR);
+}
+
 int cog_sign_up(cog_model *m, const cog_client *c, const char *username, const char *password,
                 const cJSON *attributes, cog_user *out, int *confirmed, cog_delivery *d,
                 core_err *err)
@@ -910,20 +954,9 @@ int cog_confirm_sign_up(cog_model *m, const cog_client *c, const char *username,
                         const char *code, core_err *err)
 {
     const cog_pool *pool = c->pool;
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int f = user_find(m, pool, username, &r, err);
-    if (f <= 0) {
-        if (f == 0) {
-            if (c->prevent_existence_errors)
-                core_err_set(err, 400, "CodeMismatchException",
-                             "Invalid verification code provided, please try again.");
-            else
-                not_found(err);
-        }
-        return end(m, CORE_ERROR);
-    }
+    if (user_begin(m, c, pool, username, MISS_CODE_MISMATCH, &r, NULL, err) != 1)
+        return CORE_ERROR;
     int rc = CORE_OK;
     if (strcmp(r.u.status, "UNCONFIRMED") != 0)
         rc = core_err_set(err, 400, "NotAuthorizedException",
@@ -945,22 +978,10 @@ int cog_resend_code(cog_model *m, const cog_client *c, const char *username, cog
                     core_err *err)
 {
     const cog_pool *pool = c->pool;
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int f = user_find(m, pool, username, &r, err);
-    if (f <= 0) {
-        if (f == 0 && c->prevent_existence_errors && username && valid_email(username)) {
-            /* answer as if a code went out, so callers cannot probe for accounts */
-            cog_mask_email(username, d->destination, sizeof d->destination);
-            snprintf(d->medium, sizeof d->medium, "EMAIL");
-            snprintf(d->attribute, sizeof d->attribute, "email");
-            return end(m, CORE_OK);
-        }
-        if (f == 0)
-            not_found(err);
-        return end(m, CORE_ERROR);
-    }
+    int f = user_begin(m, c, pool, username, MISS_PRETEND_SENT, &r, d, err);
+    if (f != 1)
+        return f ? CORE_ERROR : CORE_OK;
     int rc = CORE_OK;
     if (strcmp(r.u.status, "UNCONFIRMED") != 0)
         rc = core_err_set(err, 400, "InvalidParameterException", "User is already confirmed.");
@@ -1176,11 +1197,6 @@ static int session_new(cog_model *m, const cog_client *c, const char *sub, char 
     return CORE_OK;
 }
 
-static int incorrect(core_err *err)
-{
-    return core_err_set(err, 400, "NotAuthorizedException", "Incorrect username or password.");
-}
-
 int cog_auth_password(cog_model *m, const cog_client *c, const char *username,
                       const char *password, cog_tokens *out, const char **challenge,
                       core_err *err)
@@ -1191,19 +1207,9 @@ int cog_auth_password(cog_model *m, const cog_client *c, const char *username,
     if (!c->password_auth)
         return core_err_set(err, 400, "InvalidParameterException",
                             "USER_PASSWORD_AUTH flow not enabled for this client");
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int f = user_find(m, pool, username, &r, err);
-    if (f <= 0) {
-        if (f == 0) {
-            if (c->prevent_existence_errors)
-                incorrect(err);
-            else
-                not_found(err);
-        }
-        return end(m, CORE_ERROR);
-    }
+    if (user_begin(m, c, pool, username, MISS_INCORRECT, &r, NULL, err) != 1)
+        return CORE_ERROR;
     int64_t now = now_ms(m);
     int rc = CORE_OK, commit_anyway = 0;
     /* "not initiate any sign-in attempts for 15 consecutive minutes at any time
@@ -1369,23 +1375,19 @@ int cog_access_user(cog_model *m, const char *access_token, const cog_pool **poo
 int cog_global_sign_out(cog_model *m, const cog_pool *pool, const char *username,
                         core_err *err)
 {
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int rc = user_need(m, pool, username, &r, err);
-    if (rc == CORE_OK) {
-        sqlite3_stmt *st = core_store_stmt(m->store, "UPDATE refresh SET revoked = 1"
-                                                     " WHERE pool_id = ?1 AND sub = ?2", err);
-        if (!st) {
-            rc = CORE_ERROR;
-        } else {
-            sqlite3_bind_text(st, 1, pool->id, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 2, r.u.sub, -1, SQLITE_TRANSIENT);
-            rc = sqlite3_step(st) == SQLITE_DONE ? CORE_OK : db_fail(m, err);
-            sqlite3_reset(st);
-        }
-        cog_user_release(&r.u);
+    if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
+        return CORE_ERROR;
+    int rc = CORE_ERROR;
+    sqlite3_stmt *st = core_store_stmt(m->store, "UPDATE refresh SET revoked = 1"
+                                                 " WHERE pool_id = ?1 AND sub = ?2", err);
+    if (st) {
+        sqlite3_bind_text(st, 1, pool->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, r.u.sub, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? CORE_OK : db_fail(m, err);
+        sqlite3_reset(st);
     }
+    cog_user_release(&r.u);
     return end(m, rc);
 }
 
@@ -1396,12 +1398,10 @@ int cog_change_password(cog_model *m, const cog_pool *pool, const char *username
         return proposed ? CORE_ERROR
                         : core_err_set(err, 400, "InvalidParameterException",
                                        "Missing required parameter ProposedPassword");
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int rc = user_need(m, pool, username, &r, err);
-    if (rc != CORE_OK)
-        return end(m, rc);
+    if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
+        return CORE_ERROR;
+    int rc = CORE_OK;
     int64_t now = now_ms(m);
     int failed = 0;
     if (r.failures >= COG_FAILURES_BEFORE_LOCK && now < r.locked_until) {
@@ -1430,21 +1430,10 @@ int cog_forgot_password(cog_model *m, const cog_client *c, const char *username,
                         cog_delivery *d, core_err *err)
 {
     const cog_pool *pool = c->pool;
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int f = user_find(m, pool, username, &r, err);
-    if (f <= 0) {
-        if (f == 0 && c->prevent_existence_errors && username && valid_email(username)) {
-            cog_mask_email(username, d->destination, sizeof d->destination);
-            snprintf(d->medium, sizeof d->medium, "EMAIL");
-            snprintf(d->attribute, sizeof d->attribute, "email");
-            return end(m, CORE_OK);
-        }
-        if (f == 0)
-            not_found(err);
-        return end(m, CORE_ERROR);
-    }
+    int f = user_begin(m, c, pool, username, MISS_PRETEND_SENT, &r, d, err);
+    if (f != 1)
+        return f ? CORE_ERROR : CORE_OK;
     const char *verified = attr_get(r.u.attributes, "email_verified");
     int rc = CORE_OK;
     if (!verified || strcmp(verified, "true") != 0)
@@ -1467,20 +1456,9 @@ int cog_confirm_forgot_password(cog_model *m, const cog_client *c, const char *u
         return password ? CORE_ERROR
                         : core_err_set(err, 400, "InvalidParameterException",
                                        "Missing required parameter Password");
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int f = user_find(m, pool, username, &r, err);
-    if (f <= 0) {
-        if (f == 0) {
-            if (c->prevent_existence_errors)
-                core_err_set(err, 400, "CodeMismatchException",
-                             "Invalid verification code provided, please try again.");
-            else
-                not_found(err);
-        }
-        return end(m, CORE_ERROR);
-    }
+    if (user_begin(m, c, pool, username, MISS_CODE_MISMATCH, &r, NULL, err) != 1)
+        return CORE_ERROR;
     int rc = use_code(m, pool, &r, "reset", code, err);
     if (rc == CORE_OK) {
         rc = cog_password_hash(password, m->kdf_iterations, r.pw, sizeof r.pw, err);
@@ -1549,13 +1527,10 @@ int cog_admin_set_password(cog_model *m, const cog_pool *pool, const char *usern
         return password ? CORE_ERROR
                         : core_err_set(err, 400, "InvalidParameterException",
                                        "Missing required parameter Password");
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int rc = user_need(m, pool, username, &r, err);
-    if (rc != CORE_OK)
-        return end(m, rc);
-    rc = cog_password_hash(password, m->kdf_iterations, r.pw, sizeof r.pw, err);
+    if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
+        return CORE_ERROR;
+    int rc = cog_password_hash(password, m->kdf_iterations, r.pw, sizeof r.pw, err);
     if (permanent)
         snprintf(r.u.status, sizeof r.u.status, "CONFIRMED");
     else if (strcmp(r.u.status, "UNCONFIRMED") != 0)
@@ -1571,12 +1546,10 @@ int cog_admin_set_password(cog_model *m, const cog_pool *pool, const char *usern
 
 int cog_admin_confirm(cog_model *m, const cog_pool *pool, const char *username, core_err *err)
 {
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int rc = user_need(m, pool, username, &r, err);
-    if (rc != CORE_OK)
-        return end(m, rc);
+    if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
+        return CORE_ERROR;
+    int rc = CORE_OK;
     if (strcmp(r.u.status, "UNCONFIRMED") != 0) {
         rc = core_err_set(err, 400, "NotAuthorizedException",
                           "User cannot be confirmed. Current status is %s", r.u.status);
@@ -1619,12 +1592,10 @@ static int exec_sub(cog_model *m, const char *sql, const cog_pool *pool, const c
 int cog_admin_delete_user(cog_model *m, const cog_pool *pool, const char *username,
                           core_err *err)
 {
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int rc = user_need(m, pool, username, &r, err);
-    if (rc != CORE_OK)
-        return end(m, rc);
+    if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
+        return CORE_ERROR;
+    int rc = CORE_OK;
     static const char *const sqls[] = {
         "DELETE FROM users WHERE pool_id = ?1 AND sub = ?2",
         "DELETE FROM codes WHERE pool_id = ?1 AND sub = ?2",
@@ -1643,13 +1614,10 @@ static int group_change(cog_model *m, const cog_pool *pool, const char *username
 {
     if (!cog_model_group(m, pool, group))
         return core_err_set(err, 400, "ResourceNotFoundException", "Group not found.");
-    if (begin(m, err) != CORE_OK)
-        return CORE_ERROR;
     user_row r;
-    int rc = user_need(m, pool, username, &r, err);
-    if (rc != CORE_OK)
-        return end(m, rc);
-    rc = exec_sub(m, add ? "INSERT OR IGNORE INTO members(pool_id, sub, grp) VALUES(?1, ?2, ?3)"
+    if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
+        return CORE_ERROR;
+    int rc = exec_sub(m, add ? "INSERT OR IGNORE INTO members(pool_id, sub, grp) VALUES(?1, ?2, ?3)"
                          : "DELETE FROM members WHERE pool_id = ?1 AND sub = ?2 AND grp = ?3",
                   pool, r.u.sub, group, err);
     cog_user_release(&r.u);

@@ -367,7 +367,11 @@ static int op_confirm_sign_up(cog_service *svc, const cJSON *in, cJSON *out, cor
     return cog_confirm_sign_up(svc->model, c, username, code, err);
 }
 
-static int op_resend_code(cog_service *svc, const cJSON *in, cJSON *out, core_err *err)
+/* A client call on Username that sends a code: answers CodeDeliveryDetails. */
+static int code_delivery_op(cog_service *svc, const cJSON *in, cJSON *out,
+                            int (*send)(cog_model *m, const cog_client *c, const char *username,
+                                        cog_delivery *d, core_err *err),
+                            core_err *err)
 {
     const cog_client *c = need_client(svc, in, err);
     const char *username = c ? need(in, "Username", err) : NULL;
@@ -375,10 +379,15 @@ static int op_resend_code(cog_service *svc, const cJSON *in, cJSON *out, core_er
         return CORE_ERROR;
     cog_delivery d;
     memset(&d, 0, sizeof d);
-    if (cog_resend_code(svc->model, c, username, &d, err) != CORE_OK)
+    if (send(svc->model, c, username, &d, err) != CORE_OK)
         return CORE_ERROR;
     add_delivery(out, &d);
     return CORE_OK;
+}
+
+static int op_resend_code(cog_service *svc, const cJSON *in, cJSON *out, core_err *err)
+{
+    return code_delivery_op(svc, in, out, cog_resend_code, err);
 }
 
 static int op_initiate_auth(cog_service *svc, const cJSON *in, cJSON *out, core_err *err)
@@ -497,16 +506,7 @@ static int op_change_password(cog_service *svc, const cJSON *in, cJSON *out, cor
 
 static int op_forgot_password(cog_service *svc, const cJSON *in, cJSON *out, core_err *err)
 {
-    const cog_client *c = need_client(svc, in, err);
-    const char *username = c ? need(in, "Username", err) : NULL;
-    if (!username)
-        return CORE_ERROR;
-    cog_delivery d;
-    memset(&d, 0, sizeof d);
-    if (cog_forgot_password(svc->model, c, username, &d, err) != CORE_OK)
-        return CORE_ERROR;
-    add_delivery(out, &d);
-    return CORE_OK;
+    return code_delivery_op(svc, in, out, cog_forgot_password, err);
 }
 
 static int op_confirm_forgot_password(cog_service *svc, const cJSON *in, cJSON *out,
@@ -560,13 +560,22 @@ static int op_admin_set_user_password(cog_service *svc, const cJSON *in, cJSON *
                                   err);
 }
 
+/* An admin call on UserPoolId and Username with nothing to answer. */
+static int admin_user_op(cog_service *svc, const cJSON *in,
+                         int (*act)(cog_model *m, const cog_pool *pool, const char *username,
+                                    core_err *err),
+                         core_err *err)
+{
+    const cog_pool *p = need_pool(svc, in, err);
+    const char *username = p ? need(in, "Username", err) : NULL;
+    return username ? act(svc->model, p, username, err) : CORE_ERROR;
+}
+
 static int op_admin_confirm_sign_up(cog_service *svc, const cJSON *in, cJSON *out,
                                     core_err *err)
 {
     (void)out;
-    const cog_pool *p = need_pool(svc, in, err);
-    const char *username = p ? need(in, "Username", err) : NULL;
-    return username ? cog_admin_confirm(svc->model, p, username, err) : CORE_ERROR;
+    return admin_user_op(svc, in, cog_admin_confirm, err);
 }
 
 static int op_admin_get_user(cog_service *svc, const cJSON *in, cJSON *out, core_err *err)
@@ -584,18 +593,14 @@ static int op_admin_get_user(cog_service *svc, const cJSON *in, cJSON *out, core
 static int op_admin_delete_user(cog_service *svc, const cJSON *in, cJSON *out, core_err *err)
 {
     (void)out;
-    const cog_pool *p = need_pool(svc, in, err);
-    const char *username = p ? need(in, "Username", err) : NULL;
-    return username ? cog_admin_delete_user(svc->model, p, username, err) : CORE_ERROR;
+    return admin_user_op(svc, in, cog_admin_delete_user, err);
 }
 
 static int op_admin_global_sign_out(cog_service *svc, const cJSON *in, cJSON *out,
                                     core_err *err)
 {
     (void)out;
-    const cog_pool *p = need_pool(svc, in, err);
-    const char *username = p ? need(in, "Username", err) : NULL;
-    return username ? cog_global_sign_out(svc->model, p, username, err) : CORE_ERROR;
+    return admin_user_op(svc, in, cog_global_sign_out, err);
 }
 
 static int group_op(cog_service *svc, const cJSON *in, int add, core_err *err)
