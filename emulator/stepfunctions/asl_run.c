@@ -51,9 +51,11 @@
  * AWS and keep no resumable state: their history is written in one transaction
  * when they end, and one cut short by a crash is aborted on restart, not rerun.
  */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +78,35 @@ typedef struct exec_ctx exec_ctx;
 
 /* Parsed definitions, shared read-only by the executions that run them (the
  * interpreter never changes a definition tree). */
+/* The states of a parsed definition by (States object, name), built once per
+ * cached definition so that each step finds its state, type and Next without
+ * cJSON's linear key search (a machine of 30 states: ~30 strcmp per step). */
+/* The fields of a state the interpreter reads at every step, resolved once per
+ * cached definition (state_slot.f): sf() instead of a search of the state object. */
+enum sfield { F_RETRY, F_CATCH, F_INPUT_PATH, F_OUTPUT_PATH, F_RESULT_SELECTOR, F_RESULT_PATH, F_RESULT, F_PARAMETERS, F_RESOURCE, F_TIMEOUT_SECONDS, F_TIMEOUT_SECONDS_PATH, F_HEARTBEAT_SECONDS, F_NEXT, F_N };
+static const char *const sfield_names[F_N] = {"Retry", "Catch", "InputPath", "OutputPath", "ResultSelector", "ResultPath", "Result", "Parameters", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "Next"};
+
+typedef struct state_slot {
+    const cJSON *states; /* the States object the state is in (NULL: empty slot) */
+    const char *name;
+    const cJSON *state;
+    const char *type; /* its "Type" string, or NULL */
+    const char *next; /* its "Next" string, or NULL */
+    const cJSON *f[F_N]; /* its fields, as cJSON_GetObjectItemCaseSensitive finds them */
+} state_slot;
+
+typedef struct state_index {
+    size_t cap; /* a power of 2, at least twice the states */
+    state_slot *slots;
+} state_index;
+
+static const state_slot *index_find(const state_index *idx, const cJSON *states,
+                                    const char *name);
+
 typedef struct def_entry {
     char *text;
     cJSON *tree;
+    state_index *index;
     int users;
     unsigned long long used; /* LRU clock */
 } def_entry;
@@ -108,6 +136,7 @@ struct exec_ctx {
     sfn_runtime *rt;
     sfn_exec_row row;
     const cJSON *definition; /* from the runtime's cache (def_acquire), or own_definition */
+    const state_index *index; /* the cached definition's; NULL with own_definition */
     cJSON *own_definition;   /* when every cache slot is in use */
     const char *definition_text; /* ephemeral runs: the caller's (borrowed), not in row */
     cJSON *ctx_base; /* $$ without State / Map */
@@ -376,7 +405,30 @@ static const char *str_field(const cJSON *state, const char *name)
     return cJSON_IsString(f) ? f->valuestring : NULL;
 }
 
-/* The context object $$ for a state. */
+/* The index of the definition this thread runs (set by run_loaded and child_main
+ * for the time of a run), for sf. */
+static _Thread_local const state_index *tl_index;
+
+/* field(state, sfield_names[f]), from the state's slot in tl_index when the state
+ * is the one indexed there (its valueint >> 2 is its slot + 1: see index_states),
+ * else by a search. */
+static const cJSON *sf(const cJSON *state, enum sfield f)
+{
+    const state_index *idx = tl_index;
+    if (idx && cJSON_IsObject(state) && state->valueint >= 4) {
+        size_t i = (size_t)(state->valueint >> 2) - 1;
+        if (i < idx->cap && idx->slots[i].state == state)
+            return idx->slots[i].f[f];
+    }
+    return field(state, sfield_names[f]);
+}
+
+static const char *sstr(const cJSON *state, enum sfield f)
+{
+    const cJSON *v = sf(state, f);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 /* 1 if any string of the state's definition mentions the context object. */
 static int uses_context(const cJSON *node)
 {
@@ -388,13 +440,14 @@ static int uses_context(const cJSON *node)
     return 0;
 }
 
-/* uses_context of a state, remembered in the state object's valueint (unused by
- * cJSON for objects: never printed, compared or copied): 1 no, 2 yes, 0 not yet
- * known. Set by mark_context once per parsed definition, before it is shared. */
+/* uses_context of a state, remembered in the low 2 bits of the state object's
+ * valueint (unused by cJSON for objects: never printed or compared): 1 no, 2 yes,
+ * 0 not yet known (the bits above: index_states). Set by mark_context once per
+ * parsed definition, before it is shared. */
 static int state_uses_context(const cJSON *def)
 {
-    if (cJSON_IsObject(def) && def->valueint)
-        return def->valueint == 2;
+    if (cJSON_IsObject(def) && (def->valueint & 3))
+        return (def->valueint & 3) == 2;
     return uses_context(def);
 }
 
@@ -500,7 +553,7 @@ static err_outcome handle_error(branch *b, const char *name, const cJSON *state,
 {
     if (is_runtime(err))
         return ERR_FAIL;
-    const cJSON *retry = field(state, "Retry");
+    const cJSON *retry = sf(state, F_RETRY);
     size_t i = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, retry)
@@ -529,7 +582,7 @@ static err_outcome handle_error(branch *b, const char *name, const cJSON *state,
         i++;
     }
     const cJSON *c;
-    cJSON_ArrayForEach(c, field(state, "Catch"))
+    cJSON_ArrayForEach(c, sf(state, F_CATCH))
     {
         if (!error_matches(field(c, "ErrorEquals"), err->type))
             continue;
@@ -617,7 +670,7 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
 static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, cJSON **owned,
                       const cJSON **eff, core_err *err)
 {
-    const cJSON *f = field(state, "InputPath");
+    const cJSON *f = sf(state, F_INPUT_PATH);
     *owned = NULL;
     *eff = input;
     if (!f)
@@ -635,7 +688,7 @@ static int input_path(const cJSON *state, const cJSON *input, const cJSON *ctx, 
 static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, cJSON **out,
                        core_err *err)
 {
-    if (sfn_filter_path(doc, ctx, field(state, "OutputPath"), out, err) != CORE_OK) {
+    if (sfn_filter_path(doc, ctx, sf(state, F_OUTPUT_PATH), out, err) != CORE_OK) {
         retype(err, "States.Runtime");
         return CORE_ERROR;
     }
@@ -646,7 +699,7 @@ static int output_path(const cJSON *state, const cJSON *doc, const cJSON *ctx, c
 static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJSON **out,
                             core_err *err)
 {
-    if (!field(state, "OutputPath")) {
+    if (!sf(state, F_OUTPUT_PATH)) {
         *out = doc;
         return CORE_OK;
     }
@@ -662,7 +715,7 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
 static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **movable,
                          cJSON *result, const cJSON *ctx, cJSON **out, core_err *err)
 {
-    const cJSON *sel = field(state, "ResultSelector");
+    const cJSON *sel = sf(state, F_RESULT_SELECTOR);
     if (sel) {
         cJSON *selected = NULL;
         int src = sfn_payload_template(sel, result, ctx, &selected, err);
@@ -672,9 +725,9 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
         result = selected;
     }
     cJSON *placed = NULL;
-    if (movable && *movable == raw_input && !field(state, "OutputPath"))
-        return sfn_result_path_into(movable, field(state, "ResultPath"), result, out, err);
-    if (sfn_result_path_take(raw_input, field(state, "ResultPath"), result, &placed, err) !=
+    if (movable && *movable == raw_input && !sf(state, F_OUTPUT_PATH))
+        return sfn_result_path_into(movable, sf(state, F_RESULT_PATH), result, out, err);
+    if (sfn_result_path_take(raw_input, sf(state, F_RESULT_PATH), result, &placed, err) !=
         CORE_OK)
         return CORE_ERROR;
     return output_path_take(state, placed, ctx, out, err);
@@ -703,8 +756,8 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
     if (rc == CORE_OK) {
-        const cJSON *fixed = field(state, "Result");
-        const cJSON *tmpl = field(state, "Parameters");
+        const cJSON *fixed = sf(state, F_RESULT);
+        const cJSON *tmpl = sf(state, F_PARAMETERS);
         if (fixed)
             result = cJSON_Duplicate(fixed, 1);
         else if (tmpl)
@@ -714,7 +767,7 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
     }
     if (rc == CORE_OK) {
         cJSON *placed = NULL;
-        rc = sfn_result_path_take(input, field(state, "ResultPath"), result, &placed, err);
+        rc = sfn_result_path_take(input, sf(state, F_RESULT_PATH), result, &placed, err);
         result = NULL;
         if (rc == CORE_OK)
             rc = output_path_take(state, placed, ctx, out, err);
@@ -873,12 +926,12 @@ static int run_fail(branch *b, const char *name, const cJSON *state, const cJSON
 static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out, core_err *err)
 {
     *out = 0;
-    const cJSON *t = field(state, "TimeoutSeconds");
+    const cJSON *t = sf(state, F_TIMEOUT_SECONDS);
     if (cJSON_IsNumber(t)) {
         *out = (int64_t)(t->valuedouble * 1000);
         return CORE_OK;
     }
-    const char *path = str_field(state, "TimeoutSecondsPath");
+    const char *path = sstr(state, F_TIMEOUT_SECONDS_PATH);
     if (!path)
         return CORE_OK;
     cJSON *v = NULL;
@@ -966,7 +1019,7 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
 
 static size_t load_retries(const cJSON *state, const char *json, int **out)
 {
-    size_t n = (size_t)cJSON_GetArraySize(field(state, "Retry"));
+    size_t n = (size_t)cJSON_GetArraySize(sf(state, F_RETRY));
     *out = calloc(n + 1, sizeof **out);
     cJSON *saved = json ? cJSON_Parse(json) : NULL;
     for (size_t i = 0; i < n && *out; i++) {
@@ -989,7 +1042,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                     cJSON **movable,
                     const char *retries_json, cJSON **out, const char **next, core_err *err)
 {
-    const char *resource = str_field(state, "Resource");
+    const char *resource = sstr(state, F_RESOURCE);
     char rtype[64] = "", rname[64] = "";
     int bare = 0;
     sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname, &bare);
@@ -1005,7 +1058,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
-            rc = parameters(field(state, "Parameters"), effective, ctx, 1, &par_own, &params, err);
+            rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
         if (rc == CORE_OK && b->ex->ephemeral) {
@@ -1032,7 +1085,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 free(p);
                 if (timeout_ms)
                     cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
-                const cJSON *hb = field(state, "HeartbeatSeconds");
+                const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
                 if (cJSON_IsNumber(hb))
                     cJSON_AddNumberToObject(d, "heartbeatInSeconds", hb->valuedouble);
                 emit(b, "TaskScheduled", root);
@@ -1112,7 +1165,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (rc == CORE_OK) {
-            *next = str_field(state, "Next");
+            *next = sstr(state, F_NEXT);
             result_rc = RUN_OK;
             break;
         }
@@ -1151,6 +1204,7 @@ typedef struct child {
 static void *child_main(void *arg)
 {
     child *c = arg;
+    tl_index = c->b.ex->index;
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
@@ -1189,7 +1243,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         const cJSON *effective = NULL, *params = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(field(state, "Parameters"), effective, ctx, 0, &par_own, &params, err);
+            rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 0, &par_own, &params, err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
             checkpoint(b, name, input, retries, n_retriers, 1);
@@ -1241,7 +1295,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
         if (rc == CORE_OK) {
-            *next = str_field(state, "Next");
+            *next = sstr(state, F_NEXT);
             result_rc = RUN_OK;
             break;
         }
@@ -1311,7 +1365,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         proc = field(state, "Iterator");
     const cJSON *selector = field(state, "ItemSelector");
     if (!selector)
-        selector = field(state, "Parameters");
+        selector = sf(state, F_PARAMETERS);
     int result_rc = RUN_FAIL;
     for (;;) {
         cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
@@ -1430,7 +1484,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         if (result_rc == RUN_CANCEL)
             break;
         if (rc == CORE_OK) {
-            *next = str_field(state, "Next");
+            *next = sstr(state, F_NEXT);
             result_rc = RUN_OK;
             break;
         }
@@ -1466,8 +1520,9 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             core_err_set(err, 400, "States.Timeout", "The execution timed out");
             return RUN_TIMEOUT;
         }
-        const cJSON *state = field(states, name);
-        const char *type = str_field(state, "Type");
+        const state_slot *slot = index_find(b->ex->index, states, name);
+        const cJSON *state = slot ? slot->state : field(states, name);
+        const char *type = slot ? slot->type : str_field(state, "Type");
         if (!state || !type) {
             cJSON_Delete(input);
             core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
@@ -1485,7 +1540,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         core_err_clear(err);
         if (!strcmp(type, "Pass")) {
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
-            next = str_field(state, "Next");
+            next = slot ? slot->next : sstr(state, F_NEXT);
         } else if (!strcmp(type, "Task")) {
             rc = run_task(b, name, state, input, &input, entered ? retries_json : NULL, &output,
                           &next,
@@ -1495,7 +1550,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
                                                                                     : RUN_FAIL;
         } else if (!strcmp(type, "Wait")) {
             rc = run_wait(b, name, state, input, &output, err);
-            next = str_field(state, "Next");
+            next = slot ? slot->next : sstr(state, F_NEXT);
         } else if (!strcmp(type, "Succeed")) {
             cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
             cJSON *eff_own = NULL;
@@ -1564,8 +1619,110 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
 
 /* ---- definitions ---------------------------------------------------------------- */
 
-/* The parsed tree of text (borrowed until def_release), or NULL if not JSON. */
-static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
+static size_t slot_hash(const cJSON *states, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)states;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static size_t count_states(const cJSON *machine, int depth)
+{
+    size_t n = 0;
+    const cJSON *st;
+    if (depth > 16)
+        return 0;
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    {
+        const cJSON *br;
+        n++;
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        {
+            n += count_states(br, depth + 1);
+        }
+        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+    }
+    return n;
+}
+
+/* Index the states of machine (and of its Parallel branches and Map processors,
+ * to the depth mark_context goes) into idx. A repeated name keeps the first, as
+ * cJSON_GetObjectItemCaseSensitive finds. */
+static void index_states(state_index *idx, cJSON *machine, int depth)
+{
+    cJSON *states = cJSON_GetObjectItemCaseSensitive(machine, "States"), *st;
+    if (depth > 16 || !cJSON_IsObject(states))
+        return;
+    cJSON_ArrayForEach(st, states)
+    {
+        cJSON *br;
+        if (st->string) {
+            size_t i = slot_hash(states, st->string) & (idx->cap - 1);
+            while (idx->slots[i].states &&
+                   !(idx->slots[i].states == states && !strcmp(idx->slots[i].name, st->string)))
+                i = (i + 1) & (idx->cap - 1);
+            if (!idx->slots[i].states) {
+                idx->slots[i] = (state_slot){.states = states, .name = st->string, .state = st,
+                                             .type = str_field(st, "Type"),
+                                             .next = str_field(st, "Next")};
+                for (int f = 0; f < F_N; f++)
+                    idx->slots[i].f[f] = field(st, sfield_names[f]);
+                if (cJSON_IsObject(st) && i < (size_t)(INT_MAX >> 2))
+                    st->valueint = (st->valueint & 3) | (int)((i + 1) << 2);
+            }
+        }
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        {
+            index_states(idx, br, depth + 1);
+        }
+        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+    }
+}
+
+/* The index of a parsed definition, or NULL (out of memory: lookups fall back). */
+static state_index *index_new(cJSON *tree)
+{
+    size_t n = count_states(tree, 0), cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    state_index *idx = malloc(sizeof *idx);
+    if (idx && !(idx->slots = calloc(cap, sizeof *idx->slots))) {
+        free(idx);
+        idx = NULL;
+    }
+    if (idx) {
+        idx->cap = cap;
+        index_states(idx, tree, 0);
+    }
+    return idx;
+}
+
+static void index_free(state_index *idx)
+{
+    if (idx)
+        free(idx->slots);
+    free(idx);
+}
+
+/* The slot of state name in the States object states, or NULL when the index does
+ * not hold that States object (then the caller searches the tree) or the name. */
+static const state_slot *index_find(const state_index *idx, const cJSON *states, const char *name)
+{
+    if (!idx)
+        return NULL;
+    size_t i = slot_hash(states, name) & (idx->cap - 1);
+    for (; idx->slots[i].states; i = (i + 1) & (idx->cap - 1))
+        if (idx->slots[i].states == states && !strcmp(idx->slots[i].name, name))
+            return &idx->slots[i];
+    return NULL;
+}
+
+/* The parsed tree of text (borrowed until def_release), or NULL if not JSON;
+ * *index (if index is not NULL) its state index, NULL if it has none. */
+static const cJSON *def_acquire(sfn_runtime *rt, const char *text, const state_index **index)
 {
     pthread_mutex_lock(&rt->def_lock);
     def_entry *hit = NULL, *victim = NULL;
@@ -1585,8 +1742,10 @@ static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
         if (tree && copy) {
             free(victim->text);
             cJSON_Delete(victim->tree);
+            index_free(victim->index);
             victim->text = copy;
             victim->tree = tree;
+            victim->index = index_new(tree);
             hit = victim;
         } else {
             cJSON_Delete(tree);
@@ -1599,6 +1758,8 @@ static const cJSON *def_acquire(sfn_runtime *rt, const char *text)
         hit->used = ++rt->def_clock;
         tree = hit->tree;
     }
+    if (index)
+        *index = hit ? hit->index : NULL;
     pthread_mutex_unlock(&rt->def_lock);
     return tree;
 }
@@ -1614,7 +1775,7 @@ static void def_release(sfn_runtime *rt, const cJSON *tree)
 
 int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, size_t len)
 {
-    const cJSON *tree = definition ? def_acquire(rt, definition) : NULL;
+    const cJSON *tree = definition ? def_acquire(rt, definition, NULL) : NULL;
     cJSON *own = NULL;
     if (!tree && definition)
         tree = own = cJSON_Parse(definition);
@@ -1715,7 +1876,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     ex->mock_counts = cJSON_CreateObject();
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
     const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
-    ex->definition = dtext ? def_acquire(rt, dtext) : NULL;
+    ex->definition = dtext ? def_acquire(rt, dtext, &ex->index) : NULL;
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
@@ -1730,6 +1891,8 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     cJSON *output = NULL;
     core_err run_err;
     core_err_clear(&run_err);
+    const state_index *outer = tl_index;
+    tl_index = ex->index;
     int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
                         ex->row.pos_retries, &output, &run_err);
     if (rc != RUN_CANCEL && !is_cancelled(&top))
@@ -1739,6 +1902,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     /* else the pending events are of pure steps a resume redoes from the committed
      * position: writing them would record those steps twice */
     cJSON_Delete(output);
+    tl_index = outer;
 
     active_remove(rt, ex);
     for (size_t i = 0; i < ex->n_pending; i++)
@@ -1882,6 +2046,7 @@ void sfn_runtime_free(sfn_runtime *rt)
     for (int i = 0; i < DEF_CACHE; i++) {
         free(rt->defs[i].text);
         cJSON_Delete(rt->defs[i].tree);
+        index_free(rt->defs[i].index);
     }
     pthread_mutex_destroy(&rt->def_lock);
     pthread_cond_destroy(&rt->idle_cond);
