@@ -53,13 +53,13 @@ static int dynamic_value(const char *key, const cJSON *value, const cJSON *input
                             "The value for the field '%s' must be a valid JSONPath or a valid "
                             "intrinsic function call",
                             key);
-    if (share && !sfn_jpath_is_context(path)) {
-        const cJSON *node = sfn_jpath_lookup(path, input, context);
-        if (node) {
-            sfn_jpath_free(path);
-            *out = shared_node(node);
-            return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
-        }
+    /* a definite path that selects a node: that node, shared or copied, without
+     * the evaluator's node list (sfn_jpath_eval's result for it) */
+    const cJSON *node = sfn_jpath_lookup(path, input, context);
+    if (node) {
+        *out = share && !sfn_jpath_is_context(path) ? shared_node(node) : cJSON_Duplicate(node, 1);
+        sfn_jpath_free(path);
+        return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
     }
     core_err perr;
     int rc = sfn_jpath_eval(path, input, context, out, &perr);
@@ -107,7 +107,14 @@ static int template_object(const cJSON *tmpl, const cJSON *input, const cJSON *c
             /* "a" and "a.$" in one template: the later one wins, one key. */
             if (cJSON_GetObjectItemCaseSensitive(obj, name))
                 cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
-            if (!cJSON_AddItemToObject(obj, name, value))
+            /* the item takes name as its key (what cJSON_AddItemToObject does with a
+             * copy of it): one allocation less per key */
+            if (!(value->type & cJSON_StringIsConst))
+                free(value->string);
+            value->type &= ~cJSON_StringIsConst;
+            value->string = name;
+            name = NULL;
+            if (!cJSON_AddItemToArray(obj, value))
                 rc = core_err_set(err, 500, RUNTIME, "out of memory");
             else
                 value = NULL;
