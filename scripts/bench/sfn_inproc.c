@@ -6,11 +6,14 @@
  * {"executions": N, "seconds": S, "rps": R}. The same work as aws-local-stepfunctions
  * does in-process (plus the SQLite writes it does not do), without HTTP.
  *
- *   sfn_inproc DEFINITION.json MOCK.json MACHINE_NAME TEST_CASE SECONDS DATA_DIR [sync]
+ *   sfn_inproc DEFINITION.json MOCK.json MACHINE_NAME TEST_CASE SECONDS DATA_DIR [sync [THREADS]]
  *
  * With "sync", each execution runs as StartSyncExecution runs an Express one:
- * ephemeral, nothing written.
+ * ephemeral, nothing written. THREADS (default 1) such loops run at once on one
+ * runtime, as the emulator's HTTP threads (--threads, one per core) run the
+ * StartSyncExecution requests of concurrent clients; "rps" is their sum.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +41,52 @@ static char *slurp(const char *path)
     return buf;
 }
 
+typedef struct sync_loop {
+    sfn_runtime *rt;
+    char *def, *machine, *test_case; /* the row's (not const in sfn_exec_row) */
+    const char *start;
+    core_clock *clk;
+    int64_t end;
+    int id;
+    long n;
+    int failed;
+} sync_loop;
+
+/* Express executions one after another until l->end (a thread of the sync mode). */
+static void *sync_main(void *arg)
+{
+    sync_loop *l = arg;
+    char name[48], arn[256];
+    core_err err;
+    while (core_clock_monotonic_us() < l->end) {
+        snprintf(name, sizeof name, "t%d-e%ld", l->id, l->n);
+        sfn_exec_arn("us-east-1", l->machine, name, 0, arn, sizeof arn);
+        sfn_exec_row row = {.arn = arn, .machine_arn = "arn:aws:states:us-east-1:000000000000:"
+                                                       "stateMachine:bench",
+                            .machine_name = l->machine, .name = name,
+                            .input = "{\"orderId\": \"o-bench\", \"total\": 1999}",
+                            .definition = l->def, .role_arn = "arn:aws:iam::000000000000:role/r",
+                            .type = "EXPRESS", .test_case = l->test_case,
+                            .start_ms = core_clock_now_ms(l->clk)};
+        sfn_exec_row out;
+        if (sfn_runtime_run_ephemeral(l->rt, &row, l->start, &out, &err) != CORE_OK ||
+            strcmp(out.status, "SUCCEEDED") != 0) {
+            fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
+            l->failed = 1;
+            return NULL;
+        }
+        sfn_exec_row_release(&out);
+        l->n++;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    int sync = argc == 8 && !strcmp(argv[7], "sync");
-    if (argc != 7 && !sync) {
-        fprintf(stderr, "usage: %s DEFINITION MOCK MACHINE CASE SECONDS DATA_DIR\n", argv[0]);
+    int sync = (argc == 8 || argc == 9) && !strcmp(argv[7], "sync");
+    int threads = argc == 9 ? atoi(argv[8]) : 1;
+    if ((argc != 7 && !sync) || threads < 1 || threads > 64) {
+        fprintf(stderr, "usage: %s DEFINITION MOCK MACHINE CASE SECONDS DATA_DIR [sync [THREADS]]\n", argv[0]);
         return 2;
     }
     char *def = slurp(argv[1]), *mock = slurp(argv[2]);
@@ -64,6 +108,27 @@ int main(int argc, char **argv)
     int64_t t0 = core_clock_monotonic_us(), end = t0 + (int64_t)(seconds * 1e6);
     long n = 0;
     char name[32], arn[256];
+    if (sync && threads > 1) {
+        pthread_t th[64];
+        sync_loop loops[64];
+        int failed = 0;
+        for (int i = 0; i < threads; i++) {
+            loops[i] = (sync_loop){.rt = rt, .def = def, .machine = argv[3], .test_case = argv[4],
+                                   .start = start, .clk = clk, .end = end, .id = i};
+            if (pthread_create(&th[i], NULL, sync_main, &loops[i]) != 0) {
+                fprintf(stderr, "pthread_create failed\n");
+                return 1;
+            }
+        }
+        for (int i = 0; i < threads; i++) {
+            pthread_join(th[i], NULL);
+            n += loops[i].n;
+            failed |= loops[i].failed;
+        }
+        if (failed)
+            return 1;
+        end = 0; /* the loop below has nothing left to do */
+    }
     while (core_clock_monotonic_us() < end) {
         snprintf(name, sizeof name, "e%ld", n);
         sfn_exec_arn("us-east-1", argv[3], name, 0, arn, sizeof arn);
