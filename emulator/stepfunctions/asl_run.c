@@ -949,8 +949,11 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
 
 /* Chaos, then the mock config, then the real integration: chaos comes first so a
  * seeded fault matrix can run over mocked sagas. */
+/* Run a task: *result its (owned) result. With share, a mocked result may share
+ * the mock config's members (sfn_mocks_answer_shared): for a caller that only reads
+ * it (a ResultSelector's input) before deleting it. */
 static int invoke_task(branch *b, const char *name, const char *resource, const cJSON *params,
-                       int attempt, cJSON **result, core_err *err)
+                       int attempt, int share, cJSON **result, core_err *err)
 {
     exec_ctx *ex = b->ex;
     const sfn_runtime_opts *o = &ex->rt->opts;
@@ -968,8 +971,8 @@ static int invoke_task(branch *b, const char *name, const char *resource, const 
         else
             cJSON_AddNumberToObject(ex->mock_counts, name, 1);
         pthread_mutex_unlock(&ex->lock);
-        int m = sfn_mocks_answer(o->mocks, ex->row.machine_name, ex->row.test_case, name, n,
-                                 result, err);
+        int m = (share ? sfn_mocks_answer_shared : sfn_mocks_answer)(
+            o->mocks, ex->row.machine_name, ex->row.test_case, name, n, result, err);
         if (m == 1)
             return CORE_OK;
         if (m == 2)
@@ -1110,7 +1113,10 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 break;
             }
             int64_t t0 = core_clock_monotonic_ms();
-            rc = invoke_task(b, name, resource ? resource : "", params, attempt, &result, err);
+            /* with a ResultSelector the result is only read (the selector's input, the
+             * TaskSucceeded event), then deleted: a mocked one may share the config */
+            rc = invoke_task(b, name, resource ? resource : "", params, attempt,
+                             sf(state, F_RESULT_SELECTOR) != NULL, &result, err);
             int64_t took = core_clock_monotonic_ms() - t0;
             if (is_cancelled(b)) {
                 /* Stopped or shutting down while it ran (a failure may only be the listener

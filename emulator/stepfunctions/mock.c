@@ -212,8 +212,8 @@ int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char 
     return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(test_case(mocks, machine, name), state));
 }
 
-int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *name,
-                     const char *state, int attempt, cJSON **result, core_err *err)
+static int answer(const sfn_mocks *mocks, const char *machine, const char *name,
+                  const char *state, int attempt, int share, cJSON **result, core_err *err)
 {
     *result = NULL;
     const cJSON *ref = cJSON_GetObjectItemCaseSensitive(test_case(mocks, machine, name), state);
@@ -249,10 +249,28 @@ int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *na
                      cJSON_IsString(c) ? c->valuestring : "");
         return 2;
     }
-    *result = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(pick, "Return"), 1);
+    const cJSON *ret = cJSON_GetObjectItemCaseSensitive(pick, "Return");
+    if (share && cJSON_IsObject(ret))
+        *result = cJSON_CreateObjectReference(ret->child);
+    else if (share && cJSON_IsArray(ret))
+        *result = cJSON_CreateArrayReference(ret->child);
+    else
+        *result = cJSON_Duplicate(ret, 1);
     if (!*result)
         *result = cJSON_CreateNull();
     return 1;
+}
+
+int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *name,
+                     const char *state, int attempt, cJSON **result, core_err *err)
+{
+    return answer(mocks, machine, name, state, attempt, 0, result, err);
+}
+
+int sfn_mocks_answer_shared(const sfn_mocks *mocks, const char *machine, const char *name,
+                            const char *state, int attempt, cJSON **result, core_err *err)
+{
+    return answer(mocks, machine, name, state, attempt, 1, result, err);
 }
 
 /* ---- chaos ------------------------------------------------------------------------- */

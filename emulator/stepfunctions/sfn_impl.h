@@ -142,6 +142,11 @@ int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char 
  * Cause) for a Throw. */
 int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *test_case,
                      const char *state, int attempt, cJSON **result, core_err *err);
+/* sfn_mocks_answer whose result shares the mock config's members (an object or
+ * array is a cJSON reference: cJSON_Delete leaves the members alone): for a
+ * caller that only reads it before deleting it, while mocks lives. */
+int sfn_mocks_answer_shared(const sfn_mocks *mocks, const char *machine, const char *test_case,
+                            const char *state, int attempt, cJSON **result, core_err *err);
 
 /* Chaos: {"seed": N, "rules": [{"state"|"function": name, "error": p, "timeout": p,
  * "throttle": p}]}. */

@@ -1015,6 +1015,42 @@ Test(sfn_run, mock_past_the_last_key_repeats_the_last_answer)
     cr_assert_eq(sfn_mocks_answer(mocks, "m", "nope", "S", 0, &res, &err), 0);
 }
 
+/* A mocked result read by a ResultSelector shares the mock config (no copy): what
+ * later states write into the selection must not reach the config. */
+Test(sfn_run, mocked_result_under_a_result_selector_leaves_the_config_unchanged)
+{
+    static const char cfg[] = "{\"StateMachines\": {\"m\": {\"TestCases\": {\"t\": {\"A\": \"R\"}}}}, "
+                              "\"MockedResponses\": {\"R\": {\"0\": {\"Return\": {\"StatusCode\": "
+                              "200, \"Payload\": {\"k\": [1, 2]}}}}}}";
+    cr_assert_eq(sfn_mocks_parse(cfg, sizeof cfg - 1, &mocks, NULL), CORE_OK);
+    const char *def =
+        "{\"StartAt\": \"A\", \"States\": {"
+        "\"A\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", "
+        "\"Parameters\": {\"FunctionName\": \"f\", \"Payload.$\": \"$\"}, "
+        "\"ResultSelector\": {\"p.$\": \"$.Payload\", \"all.$\": \"$\"}, \"ResultPath\": \"$.a\", "
+        "\"Next\": \"B\"},"
+        "\"B\": {\"Type\": \"Pass\", \"Result\": \"x\", \"ResultPath\": \"$.a.p.added\", "
+        "\"Next\": \"C\"},"
+        "\"C\": {\"Type\": \"Pass\", \"Result\": 1, \"ResultPath\": \"$.a.all.Payload.more\", "
+        "\"End\": true}}}";
+    const char *want = "{\"a\": {\"p\": {\"k\": [1, 2], \"added\": \"x\"}, \"all\": {\"StatusCode\": "
+                       "200, \"Payload\": {\"k\": [1, 2], \"more\": 1}}}}";
+    for (int i = 0; i < 2; i++) {
+        run r;
+        execute_named(i ? "e2" : "e1", def, "{}", "t", &r);
+        assert_output(&r, want);
+        cr_assert(strstr(r.types, "TaskSucceeded") != NULL, "%s", r.types);
+        release(&r);
+    }
+    cJSON *res = NULL;
+    core_err err;
+    cr_assert_eq(sfn_mocks_answer(mocks, "m", "t", "A", 0, &res, &err), 1);
+    char *got = cJSON_PrintUnformatted(res);
+    cr_assert_str_eq(got, "{\"StatusCode\":200,\"Payload\":{\"k\":[1,2]}}");
+    free(got);
+    cJSON_Delete(res);
+}
+
 Test(sfn_run, chaos_is_reproducible_from_its_seed_and_respects_probabilities)
 {
     cJSON *spec = cJSON_Parse("{\"seed\": 42, \"rules\": [{\"state\": \"T\", \"error\": 0.3, "
