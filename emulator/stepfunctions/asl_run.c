@@ -605,6 +605,28 @@ static err_outcome handle_error(branch *b, const char *name, const cJSON *state,
     return ERR_FAIL;
 }
 
+/* What attempt_end returns when the Retry asks for another attempt. */
+#define ATTEMPT_AGAIN (-1)
+
+/* The end of one Task/Parallel/Map attempt whose outcome is rc: success takes
+ * the state's Next (RUN_OK); an error goes to Retry/Catch (handle_error).
+ * Returns ATTEMPT_AGAIN for a retry, else the state's RUN_* code. */
+static int attempt_end(branch *b, const char *name, const cJSON *state, const cJSON *input,
+                       int rc, int *retries, size_t n_retriers, core_err *err, cJSON **out,
+                       const char **next)
+{
+    if (rc == CORE_OK) {
+        *next = sstr(state, F_NEXT);
+        return RUN_OK;
+    }
+    err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
+    if (o == ERR_RETRY)
+        return ATTEMPT_AGAIN;
+    if (is_cancelled(b))
+        return RUN_CANCEL;
+    return o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+}
+
 /* Re-type an error of the data language that happened at stage `what`. */
 static void retype(core_err *err, const char *type)
 {
@@ -1170,19 +1192,10 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         cJSON_Delete(par_own);
         cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
-        if (rc == CORE_OK) {
-            *next = sstr(state, F_NEXT);
-            result_rc = RUN_OK;
-            break;
-        }
-        err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
-        if (o == ERR_RETRY)
+        int end = attempt_end(b, name, state, input, rc, retries, n_retriers, err, out, next);
+        if (end == ATTEMPT_AGAIN)
             continue;
-        if (is_cancelled(b)) {
-            result_rc = RUN_CANCEL;
-            break;
-        }
-        result_rc = o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+        result_rc = end;
         break;
     }
     free(retries);
@@ -1300,15 +1313,10 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         cJSON_Delete(par_own);
         cJSON_Delete(eff_own);
         cJSON_Delete(ctx);
-        if (rc == CORE_OK) {
-            *next = sstr(state, F_NEXT);
-            result_rc = RUN_OK;
-            break;
-        }
-        err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
-        if (o == ERR_RETRY)
+        int end = attempt_end(b, name, state, input, rc, retries, n_retriers, err, out, next);
+        if (end == ATTEMPT_AGAIN)
             continue;
-        result_rc = is_cancelled(b) ? RUN_CANCEL : o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+        result_rc = end;
         break;
     }
     free(retries);
@@ -1489,15 +1497,10 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         cJSON_Delete(ctx);
         if (result_rc == RUN_CANCEL)
             break;
-        if (rc == CORE_OK) {
-            *next = sstr(state, F_NEXT);
-            result_rc = RUN_OK;
-            break;
-        }
-        err_outcome o = handle_error(b, name, state, input, retries, n_retriers, err, out, next);
-        if (o == ERR_RETRY)
+        int end = attempt_end(b, name, state, input, rc, retries, n_retriers, err, out, next);
+        if (end == ATTEMPT_AGAIN)
             continue;
-        result_rc = is_cancelled(b) ? RUN_CANCEL : o == ERR_CAUGHT ? RUN_OK : RUN_FAIL;
+        result_rc = end;
         break;
     }
     free(retries);

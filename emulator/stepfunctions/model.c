@@ -125,12 +125,58 @@ void sfn_exec_row_release(sfn_exec_row *r)
     memset(r, 0, sizeof *r);
 }
 
+typedef void (*row_reader)(sqlite3_stmt *st, void *dst);
+
+/* The row sql selects for arn (its one ?), read by from_row into out; no row:
+ * a 400 `code` "<what> Does Not Exist: '<arn>'". Takes the store's lock. */
+static int get_by_arn(sfn_model *m, const char *sql, const char *arn, row_reader from_row,
+                      void *out, const char *code, const char *what, core_err *err)
+{
+    core_store_lock(m->store);
+    int rc = CORE_ERROR;
+    sqlite3_stmt *st = core_store_stmt(m->store, sql, err);
+    if (st) {
+        bind_text(st, 1, arn);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            from_row(st, out);
+            rc = CORE_OK;
+        } else if (step == SQLITE_DONE) {
+            core_err_set(err, 400, code, "%s Does Not Exist: '%s'", what, arn);
+        } else {
+            db_error(m, err);
+        }
+        sqlite3_reset(st);
+    }
+    core_store_unlock(m->store);
+    return rc;
+}
+
+/* Steps the bound st (asking limit + 1 rows) into list, elements of elem bytes
+ * read by from_row: *n rows, *more when one more stands behind. Resets st. */
+static int fill_page(sfn_model *m, sqlite3_stmt *st, int limit, void *list, size_t elem,
+                     row_reader from_row, size_t *n, int *more, core_err *err)
+{
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == (size_t)limit) {
+            *more = 1;
+            break;
+        }
+        from_row(st, (char *)list + elem * (*n)++);
+    }
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE ? CORE_OK : db_error(m, err);
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* ---- state machines ---------------------------------------------------------- */
 
 #define MACHINE_COLS "arn, name, definition, role_arn, type, created_ms, updated_ms, revision_id"
 
-static void machine_from_row(sqlite3_stmt *st, sfn_machine *out)
+static void machine_from_row(sqlite3_stmt *st, void *dst)
 {
+    sfn_machine *out = dst;
     out->arn = col_text(st, 0);
     out->name = col_text(st, 1);
     out->definition = col_text(st, 2);
@@ -197,26 +243,8 @@ out:
 int sfn_model_machine_get(sfn_model *m, const char *arn, sfn_machine *out, core_err *err)
 {
     memset(out, 0, sizeof *out);
-    core_store_lock(m->store);
-    int rc = CORE_ERROR;
-    sqlite3_stmt *st = core_store_stmt(m->store, "SELECT " MACHINE_COLS " FROM machines "
-                                                 "WHERE arn = ?", err);
-    if (st) {
-        bind_text(st, 1, arn);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            machine_from_row(st, out);
-            rc = CORE_OK;
-        } else if (step == SQLITE_DONE) {
-            core_err_set(err, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'",
-                         arn);
-        } else {
-            db_error(m, err);
-        }
-        sqlite3_reset(st);
-    }
-    core_store_unlock(m->store);
-    return rc;
+    return get_by_arn(m, "SELECT " MACHINE_COLS " FROM machines WHERE arn = ?", arn,
+                      machine_from_row, out, "StateMachineDoesNotExist", "State Machine", err);
 }
 
 int sfn_model_machine_update(sfn_model *m, const char *arn, const char *definition,
@@ -282,16 +310,7 @@ int sfn_model_machine_list(sfn_model *m, const char *after, int limit, sfn_machi
     if (st) {
         bind_text(st, 1, after ? after : "");
         sqlite3_bind_int(st, 2, limit + 1);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n == (size_t)limit) {
-                *more = 1;
-                break;
-            }
-            machine_from_row(st, &list[(*n)++]);
-        }
-        rc = step == SQLITE_ROW || step == SQLITE_DONE ? CORE_OK : db_error(m, err);
-        sqlite3_reset(st);
+        rc = fill_page(m, st, limit, list, sizeof *list, machine_from_row, n, more, err);
     }
     core_store_unlock(m->store);
     *out = list;
@@ -306,8 +325,9 @@ int sfn_model_machine_list(sfn_model *m, const char *after, int limit, sfn_machi
     "role_arn, type, test_case, start_ms, stop_ms, pos_state, pos_input, pos_entered, "      \
     "pos_retries, offset_ms, last_event_id"
 
-static void exec_from_row(sqlite3_stmt *st, sfn_exec_row *r)
+static void exec_from_row(sqlite3_stmt *st, void *dst)
 {
+    sfn_exec_row *r = dst;
     r->arn = col_text(st, 0);
     r->machine_arn = col_text(st, 1);
     r->machine_name = col_text(st, 2);
@@ -440,25 +460,8 @@ out:
 int sfn_model_exec_get(sfn_model *m, const char *arn, sfn_exec_row *out, core_err *err)
 {
     memset(out, 0, sizeof *out);
-    core_store_lock(m->store);
-    int rc = CORE_ERROR;
-    sqlite3_stmt *st = core_store_stmt(m->store, "SELECT " EXEC_COLS " FROM executions "
-                                                 "WHERE arn = ?", err);
-    if (st) {
-        bind_text(st, 1, arn);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            exec_from_row(st, out);
-            rc = CORE_OK;
-        } else if (step == SQLITE_DONE) {
-            core_err_set(err, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
-        } else {
-            db_error(m, err);
-        }
-        sqlite3_reset(st);
-    }
-    core_store_unlock(m->store);
-    return rc;
+    return get_by_arn(m, "SELECT " EXEC_COLS " FROM executions WHERE arn = ?", arn,
+                      exec_from_row, out, "ExecutionDoesNotExist", "Execution", err);
 }
 
 int sfn_model_exec_list(sfn_model *m, const char *machine_arn, const char *status,
@@ -484,16 +487,7 @@ int sfn_model_exec_list(sfn_model *m, const char *machine_arn, const char *statu
         bind_text(st, 2, status);
         bind_text(st, 3, after);
         sqlite3_bind_int(st, 4, limit + 1);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n == (size_t)limit) {
-                *more = 1;
-                break;
-            }
-            exec_from_row(st, &list[(*n)++]);
-        }
-        rc = step == SQLITE_ROW || step == SQLITE_DONE ? CORE_OK : db_error(m, err);
-        sqlite3_reset(st);
+        rc = fill_page(m, st, limit, list, sizeof *list, exec_from_row, n, more, err);
     }
     core_store_unlock(m->store);
     *out = list;
