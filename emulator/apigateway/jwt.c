@@ -33,40 +33,6 @@
 #include "apigateway/event.h"
 #include "core/codec.h"
 
-/* ---- base64url -------------------------------------------------------------- */
-
-/* Decode len bytes of unpadded base64url. Returns a malloc'd buffer (NUL-
- * terminated for convenience, *out_len excludes it), or NULL if the text is
- * not base64url or on allocation failure. */
-static unsigned char *b64url_decode(const char *s, size_t len, size_t *out_len)
-{
-    if (len % 4 == 1)
-        return NULL;
-    unsigned char *out = malloc(len / 4 * 3 + 3);
-    if (!out)
-        return NULL;
-    size_t n = 0;
-    unsigned int acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = core_base64_digit((unsigned char)s[i], 1);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned int)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    out[n] = 0;
-    *out_len = n;
-    return out;
-}
-
 /* ---- the registry ----------------------------------------------------------- */
 
 typedef struct jwks_key {
@@ -121,7 +87,7 @@ void apigw_jwks_free(apigw_jwks *registry)
 static BIGNUM *b64url_bignum(const char *text)
 {
     size_t len = 0;
-    unsigned char *bytes = b64url_decode(text, strlen(text), &len);
+    unsigned char *bytes = core_base64url_decode(text, strlen(text), &len);
     if (!bytes)
         return NULL;
     BIGNUM *bn = len ? BN_bin2bn(bytes, (int)len, NULL) : NULL;
@@ -325,21 +291,6 @@ static int verify_rs256(EVP_PKEY *key, const char *signed_part, size_t signed_le
     return ok;
 }
 
-static cJSON *decode_json_part(const char *s, size_t len)
-{
-    size_t n = 0;
-    unsigned char *raw = b64url_decode(s, len, &n);
-    if (!raw)
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength((const char *)raw, n);
-    free(raw);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
-}
-
 static int is_short_name(const char *s)
 {
     size_t n = 0;
@@ -477,10 +428,10 @@ apigw_jwt_result apigw_jwt_authorize(const apigw_jwks *registry, const core_tpl_
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', token_len - (size_t)(dot1 + 1 - token)) : NULL;
     if (!dot1 || !dot2 || memchr(dot2 + 1, '.', token_len - (size_t)(dot2 + 1 - token)))
         REFUSE("token contains an invalid number of segments");
-    header = decode_json_part(token, (size_t)(dot1 - token));
-    payload = decode_json_part(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+    header = core_base64url_json_object(token, (size_t)(dot1 - token));
+    payload = core_base64url_json_object(dot1 + 1, (size_t)(dot2 - dot1 - 1));
     size_t sig_len = 0;
-    sig = b64url_decode(dot2 + 1, token_len - (size_t)(dot2 + 1 - token), &sig_len);
+    sig = core_base64url_decode(dot2 + 1, token_len - (size_t)(dot2 + 1 - token), &sig_len);
     if (!header || !payload || !sig)
         REFUSE("token is malformed");
 

@@ -88,29 +88,5 @@ unsigned char *apigw_base64_decode(const char *text, size_t len, size_t *out_len
         end--;
     if (len != end && len % 4 != 0)
         return NULL;
-    if (end % 4 == 1)
-        return NULL;
-    unsigned char *out = malloc(end / 4 * 3 + 3);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < end; i++) {
-        int v = core_base64_digit((unsigned char)text[i], 0);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)((acc >> bits) & 0xFF);
-        }
-    }
-    out[o] = '\0';
-    if (out_len)
-        *out_len = o;
-    return out;
+    return core_base64_decode_unpadded(text, end, 0, out_len);
 }

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "core/codec.h"
 #include "core/http.h"
 #include "core/log.h"
 #include "core/store.h"
@@ -1137,7 +1138,7 @@ static int issue(cog_model *m, const cog_client *c, const cog_user *u, int64_t a
         return CORE_OK;
     unsigned char raw[64];
     RAND_bytes(raw, sizeof raw);
-    out->refresh_token = cog_b64url(raw, sizeof raw);
+    out->refresh_token = core_base64url_encode(raw, sizeof raw);
     char hash[65];
     sha256_hex(out->refresh_token, hash);
     sqlite3_stmt *st = core_store_stmt(
@@ -1171,7 +1172,7 @@ static int session_new(cog_model *m, const cog_client *c, const char *sub, char 
 {
     unsigned char raw[48];
     RAND_bytes(raw, sizeof raw);
-    *out = cog_b64url(raw, sizeof raw);
+    *out = core_base64url_encode(raw, sizeof raw);
     if (!*out)
         return core_err_set(err, 500, "InternalErrorException", "out of memory");
     char hash[65];

@@ -44,8 +44,8 @@ int cog_password_hash(const char *password, int iterations, char *out, size_t ou
     if (iterations < 1 || RAND_bytes(salt, sizeof salt) != 1 ||
         derive(password, salt, sizeof salt, iterations, hash) != 0)
         return core_err_set(err, 500, "InternalErrorException", "password hashing failed");
-    char *s64 = cog_b64url(salt, sizeof salt);
-    char *h64 = cog_b64url(hash, sizeof hash);
+    char *s64 = core_base64url_encode(salt, sizeof salt);
+    char *h64 = core_base64url_encode(hash, sizeof hash);
     int n = s64 && h64 ? snprintf(out, out_len, "pbkdf2-sha256$%d$%s$%s", iterations, s64, h64)
                        : -1;
     free(s64);

@@ -24,65 +24,6 @@ struct cog_key {
     char kid[64];
 };
 
-char *cog_b64url(const unsigned char *data, size_t len)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out = malloc(len / 3 * 4 + 5);
-    if (!out)
-        return NULL;
-    size_t n = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8 | data[i + 2];
-        out[n++] = abc[v >> 18];
-        out[n++] = abc[(v >> 12) & 63];
-        out[n++] = abc[(v >> 6) & 63];
-        out[n++] = abc[v & 63];
-    }
-    if (len - i == 1) {
-        unsigned v = (unsigned)data[i] << 16;
-        out[n++] = abc[v >> 18];
-        out[n++] = abc[(v >> 12) & 63];
-    } else if (len - i == 2) {
-        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8;
-        out[n++] = abc[v >> 18];
-        out[n++] = abc[(v >> 12) & 63];
-        out[n++] = abc[(v >> 6) & 63];
-    }
-    out[n] = 0;
-    return out;
-}
-
-/* Decode unpadded base64url; NULL if not base64url. *out_len excludes the NUL
- * the buffer carries for convenience. */
-static unsigned char *b64url_decode(const char *s, size_t len, size_t *out_len)
-{
-    if (len % 4 == 1)
-        return NULL;
-    unsigned char *out = malloc(len / 4 * 3 + 3);
-    if (!out)
-        return NULL;
-    size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = core_base64_digit((unsigned char)s[i], 1);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    out[n] = 0;
-    *out_len = n;
-    return out;
-}
-
 /* kid = standard base64 of SHA-256(SubjectPublicKeyInfo DER). */
 static int key_set_kid(cog_key *k)
 {
@@ -179,7 +120,7 @@ static char *bn_param_b64url(const EVP_PKEY *pkey, const char *name)
     char *out = NULL;
     if (buf) {
         BN_bn2bin(bn, buf);
-        out = cog_b64url(buf, (size_t)len);
+        out = core_base64url_encode(buf, (size_t)len);
     }
     free(buf);
     BN_free(bn);
@@ -230,8 +171,8 @@ char *cog_jwt_sign(const cog_key *key, const cJSON *claims)
     char *h = cJSON_PrintUnformatted(header);
     char *p = cJSON_PrintUnformatted(claims);
     cJSON_Delete(header);
-    char *h64 = h ? cog_b64url((const unsigned char *)h, strlen(h)) : NULL;
-    char *p64 = p ? cog_b64url((const unsigned char *)p, strlen(p)) : NULL;
+    char *h64 = h ? core_base64url_encode((const unsigned char *)h, strlen(h)) : NULL;
+    char *p64 = p ? core_base64url_encode((const unsigned char *)p, strlen(p)) : NULL;
     free(h);
     free(p);
     char *out = NULL;
@@ -249,7 +190,7 @@ char *cog_jwt_sign(const cog_key *key, const cJSON *claims)
     size_t sig_len = sizeof sig;
     if (md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
         EVP_DigestSign(md, sig, &sig_len, (const unsigned char *)signing, signed_len) == 1) {
-        char *s64 = cog_b64url(sig, sig_len);
+        char *s64 = core_base64url_encode(sig, sig_len);
         if (s64) {
             size_t total = signed_len + 1 + strlen(s64) + 1;
             out = malloc(total);
@@ -269,21 +210,6 @@ done:
     return out;
 }
 
-static cJSON *decode_json_part(const char *s, size_t len)
-{
-    size_t n = 0;
-    unsigned char *raw = b64url_decode(s, len, &n);
-    if (!raw)
-        return NULL;
-    cJSON *j = cJSON_ParseWithLength((const char *)raw, n);
-    free(raw);
-    if (j && !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
-}
-
 cog_jwt_status cog_jwt_verify(const cog_key *const *keys, size_t n, const char *token,
                               int64_t now_s, cJSON **claims_out)
 {
@@ -298,10 +224,10 @@ cog_jwt_status cog_jwt_verify(const cog_key *const *keys, size_t n, const char *
     const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
     if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
         return COG_JWT_MALFORMED;
-    cJSON *header = decode_json_part(token, (size_t)(d1 - token));
-    cJSON *payload = decode_json_part(d1 + 1, (size_t)(d2 - d1 - 1));
+    cJSON *header = core_base64url_json_object(token, (size_t)(d1 - token));
+    cJSON *payload = core_base64url_json_object(d1 + 1, (size_t)(d2 - d1 - 1));
     size_t sig_len = 0;
-    unsigned char *sig = b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), &sig_len);
+    unsigned char *sig = core_base64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), &sig_len);
     cog_jwt_status st = COG_JWT_MALFORMED;
     const cJSON *alg = cJSON_GetObjectItemCaseSensitive(header, "alg");
     const cJSON *kid = cJSON_GetObjectItemCaseSensitive(header, "kid");

@@ -46,9 +46,6 @@ cJSON *cog_key_jwk(const cog_key *key);
 /* The JWKS document {"keys":[...]} of keys[0..n) as JSON text (caller frees). */
 char *cog_jwks_render(const cog_key *const *keys, size_t n);
 
-/* base64url without padding of data[0..len) (caller frees). */
-char *cog_b64url(const unsigned char *data, size_t len);
-
 /* header.payload.signature: claims (borrowed) serialised compactly, signed with
  * RSASSA-PKCS1-v1_5 SHA-256 under key. Caller frees; NULL on failure. */
 char *cog_jwt_sign(const cog_key *key, const cJSON *claims);

@@ -1,5 +1,5 @@
 /*
- * codec.c — percent-decoding and base64 digits. See codec.h.
+ * codec.c — percent-decoding, base64 digits and base64url. See codec.h.
  */
 #include "core/codec.h"
 
@@ -79,4 +79,83 @@ int core_base64_digit(unsigned char c, int url_alphabet)
     if (c == (url_alphabet ? '_' : '/'))
         return 63;
     return -1;
+}
+
+char *core_base64url_encode(const unsigned char *data, size_t len)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *out = malloc(len / 3 * 4 + 5);
+    if (!out)
+        return NULL;
+    size_t n = 0, i = 0;
+    for (; i + 2 < len; i += 3) {
+        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8 | data[i + 2];
+        out[n++] = abc[v >> 18];
+        out[n++] = abc[(v >> 12) & 63];
+        out[n++] = abc[(v >> 6) & 63];
+        out[n++] = abc[v & 63];
+    }
+    if (len - i == 1) {
+        unsigned v = (unsigned)data[i] << 16;
+        out[n++] = abc[v >> 18];
+        out[n++] = abc[(v >> 12) & 63];
+    } else if (len - i == 2) {
+        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8;
+        out[n++] = abc[v >> 18];
+        out[n++] = abc[(v >> 12) & 63];
+        out[n++] = abc[(v >> 6) & 63];
+    }
+    out[n] = 0;
+    return out;
+}
+
+unsigned char *core_base64_decode_unpadded(const char *s, size_t len, int url_alphabet,
+                                           size_t *out_len)
+{
+    if (len % 4 == 1)
+        return NULL;
+    unsigned char *out = malloc(len / 4 * 3 + 3);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = core_base64_digit((unsigned char)s[i], url_alphabet);
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    out[n] = 0;
+    if (out_len)
+        *out_len = n;
+    return out;
+}
+
+unsigned char *core_base64url_decode(const char *s, size_t len, size_t *out_len)
+{
+    return core_base64_decode_unpadded(s, len, 1, out_len);
+}
+
+cJSON *core_base64url_json_object(const char *s, size_t len)
+{
+    size_t n = 0;
+    unsigned char *raw = core_base64url_decode(s, len, &n);
+    if (!raw)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength((const char *)raw, n);
+    free(raw);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
 }

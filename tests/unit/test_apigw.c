@@ -19,6 +19,7 @@
 #include "apigateway/response.h"
 #include "apigateway/route.h"
 #include "apigateway/throttle.h"
+#include "apigateway/util.h"
 #include "core/clock.h"
 #include "core/template.h"
 
@@ -1016,4 +1017,28 @@ Test(apigw_throttle, uses_the_account_limits_when_unset)
     for (int i = 0; i < 10; i++)
         cr_assert_eq(take(), 1, "refilled request %d", i);
     cr_assert_eq(take(), 0);
+}
+
+Test(apigw_util, base64_decode_takes_optional_padding_and_the_standard_alphabet)
+{
+    static const struct {
+        const char *in;
+        const char *out; /* NULL: rejected */
+        size_t len;
+    } cases[] = {{"", "", 0},          {"Zg==", "f", 1},   {"Zg", "f", 1},      {"Zm8=", "fo", 2},
+                 {"Zm8", "fo", 2},     {"Zm9v", "foo", 3}, {"+/8=", "\xfb\xff", 2}, {"Zg=", NULL, 0},
+                 {"Z", NULL, 0},       {"Zg===", NULL, 0}, {"-_8=", NULL, 0},   {"Zm 9v", NULL, 0},
+                 {"Zm=v", NULL, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t len = 99;
+        unsigned char *s = apigw_base64_decode(cases[i].in, strlen(cases[i].in), &len);
+        if (!cases[i].out) {
+            cr_expect_null(s, "case %zu (%s) should be rejected", i, cases[i].in);
+        } else {
+            cr_assert_not_null(s, "case %zu (%s)", i, cases[i].in);
+            cr_expect_eq(len, cases[i].len, "case %zu length", i);
+            cr_expect_eq(memcmp(s, cases[i].out, len), 0, "case %zu bytes", i);
+        }
+        free(s);
+    }
 }

@@ -20,6 +20,7 @@
 #include <openssl/rsa.h>
 
 #include "apigateway/jwt.h"
+#include "core/codec.h"
 
 #define ISSUER "https://issuer.test/pool1"
 #define OTHER_ISSUER "https://issuer.test/pool2"
@@ -40,33 +41,6 @@ static core_tpl_authorizer auth = {
 };
 static char *route_scopes[] = {"shop/orders.read", "shop/orders.write"};
 
-static char *b64url(const unsigned char *data, size_t len)
-{
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out = malloc(len / 3 * 4 + 5);
-    size_t n = 0, i = 0;
-    for (; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8 | data[i + 2];
-        out[n++] = abc[v >> 18];
-        out[n++] = abc[(v >> 12) & 63];
-        out[n++] = abc[(v >> 6) & 63];
-        out[n++] = abc[v & 63];
-    }
-    if (len - i == 1) {
-        unsigned v = (unsigned)data[i] << 16;
-        out[n++] = abc[v >> 18];
-        out[n++] = abc[(v >> 12) & 63];
-    } else if (len - i == 2) {
-        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8;
-        out[n++] = abc[v >> 18];
-        out[n++] = abc[(v >> 12) & 63];
-        out[n++] = abc[(v >> 6) & 63];
-    }
-    out[n] = 0;
-    return out;
-}
-
 static char *bn_b64url(const char *param)
 {
     BIGNUM *bn = NULL;
@@ -74,7 +48,7 @@ static char *bn_b64url(const char *param)
     unsigned char buf[1024];
     int n = BN_bn2bin(bn, buf);
     BN_free(bn);
-    return b64url(buf, (size_t)n);
+    return core_base64url_encode(buf, (size_t)n);
 }
 
 /* {"keys":[<the process key as kid>]} */
@@ -92,8 +66,8 @@ static char *jwks_json(const char *kid)
 /* header.payload.signature, RS256 with the process key. */
 static const char *sign(const char *header, const char *payload)
 {
-    char *h = b64url((const unsigned char *)header, strlen(header));
-    char *p = b64url((const unsigned char *)payload, strlen(payload));
+    char *h = core_base64url_encode((const unsigned char *)header, strlen(header));
+    char *p = core_base64url_encode((const unsigned char *)payload, strlen(payload));
     size_t signed_len = strlen(h) + 1 + strlen(p);
     free(token);
     token = malloc(signed_len + 1024);
@@ -106,7 +80,7 @@ static const char *sign(const char *header, const char *payload)
     cr_assert(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1);
     cr_assert(EVP_DigestSign(md, sig, &sig_len, (unsigned char *)token, signed_len) == 1);
     EVP_MD_CTX_free(md);
-    char *s = b64url(sig, sig_len);
+    char *s = core_base64url_encode(sig, sig_len);
     snprintf(token + signed_len, 1024, ".%s", s);
     free(s);
     return token;
@@ -259,15 +233,15 @@ Test(apigw_jwt, refuses_hs256_even_when_keyed_with_the_public_key)
 {
     char *jwks = jwks_json("k1");
     const char *header = "{\"kid\":\"k1\",\"alg\":\"HS256\"}";
-    char *h = b64url((const unsigned char *)header, strlen(header));
-    char *p = b64url((const unsigned char *)ID_TOKEN, strlen(ID_TOKEN));
+    char *h = core_base64url_encode((const unsigned char *)header, strlen(header));
+    char *p = core_base64url_encode((const unsigned char *)ID_TOKEN, strlen(ID_TOKEN));
     char t[8192];
     int n = snprintf(t, sizeof t, "%s.%s", h, p);
     unsigned char mac[64];
     size_t mac_len = 0;
     cr_assert_not_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, jwks, strlen(jwks),
                                  (unsigned char *)t, (size_t)n, mac, sizeof mac, &mac_len));
-    char *m = b64url(mac, mac_len);
+    char *m = core_base64url_encode(mac, mac_len);
     snprintf(t + n, sizeof t - (size_t)n, ".%s", m);
     free(m);
     free(h);
@@ -293,7 +267,7 @@ Test(apigw_jwt, refuses_a_tampered_payload)
     snprintf(t, sizeof t, "%s", sign(HEADER, ID_TOKEN));
     const char *forged = "{\"sub\":\"admin\",\"iss\":\"" ISSUER "\",\"aud\":\"client1\","
                          "\"exp\":1700003600}";
-    char *p = b64url((const unsigned char *)forged, strlen(forged));
+    char *p = core_base64url_encode((const unsigned char *)forged, strlen(forged));
     char *dot1 = strchr(t, '.'), *dot2 = strchr(dot1 + 1, '.');
     char out[4096];
     snprintf(out, sizeof out, "%.*s.%s%s", (int)(dot1 - t), t, p, dot2);

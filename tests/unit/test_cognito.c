@@ -20,6 +20,7 @@
 #include "cognito/password.h"
 #include "cognito/token.h"
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/log.h"
 #include "core/outbox.h"
 #include "core/template.h"
@@ -273,8 +274,32 @@ Test(cog_token, b64url_has_no_padding_and_the_url_alphabet)
         const char *out;
     } cases[] = {{"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"\xfb\xff", "-_8"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *s = cog_b64url((const unsigned char *)cases[i].in, strlen(cases[i].in));
+        char *s = core_base64url_encode((const unsigned char *)cases[i].in, strlen(cases[i].in));
         cr_assert_str_eq(s, cases[i].out, "case %zu", i);
+        free(s);
+    }
+}
+
+Test(cog_token, b64url_decode_takes_unpadded_url_alphabet_only)
+{
+    static const struct {
+        const char *in;
+        const char *out; /* NULL: rejected */
+        size_t len;
+    } cases[] = {{"", "", 0},        {"Zg", "f", 1},     {"Zm8", "fo", 2}, {"Zm9v", "foo", 3},
+                 {"-_8", "\xfb\xff", 2}, {"A", NULL, 0},     {"Zg==", NULL, 0}, {"+/8", NULL, 0},
+                 {"Zm 9v", NULL, 0}, {"Zm9vA", NULL, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t len = 99;
+        unsigned char *s = core_base64url_decode(cases[i].in, strlen(cases[i].in), &len);
+        if (!cases[i].out) {
+            cr_expect_null(s, "case %zu (%s) should be rejected", i, cases[i].in);
+        } else {
+            cr_assert_not_null(s, "case %zu (%s)", i, cases[i].in);
+            cr_expect_eq(len, cases[i].len, "case %zu length", i);
+            cr_expect_eq(memcmp(s, cases[i].out, len), 0, "case %zu bytes", i);
+            cr_expect_eq(s[len], 0, "case %zu NUL", i);
+        }
         free(s);
     }
 }
