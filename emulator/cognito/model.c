@@ -1392,13 +1392,35 @@ int cog_global_sign_out(cog_model *m, const cog_pool *pool, const char *username
     return end(m, rc);
 }
 
+/* A new password parameter `param`: missing (InvalidParameterException) or
+ * against the pool's policy; CORE_OK when it may be set. */
+static int password_param(const cog_pool *pool, const char *password, const char *param,
+                          core_err *err)
+{
+    if (!password)
+        return core_err_set(err, 400, "InvalidParameterException",
+                            "Missing required parameter %s", param);
+    return cog_password_check(&pool->policy, password, err);
+}
+
+/* Hash password into *r, clear the lockout, touch and save it. */
+static int password_reset(cog_model *m, const cog_pool *pool, user_row *r, const char *password,
+                          core_err *err)
+{
+    int rc = cog_password_hash(password, m->kdf_iterations, r->pw, sizeof r->pw, err);
+    r->failures = 0;
+    r->locked_until = 0;
+    r->u.modified_ms = now_ms(m);
+    if (rc == CORE_OK)
+        rc = user_save(m, pool, r, err);
+    return rc;
+}
+
 int cog_change_password(cog_model *m, const cog_pool *pool, const char *username,
                         const char *previous, const char *proposed, core_err *err)
 {
-    if (!proposed || cog_password_check(&pool->policy, proposed, err) != CORE_OK)
-        return proposed ? CORE_ERROR
-                        : core_err_set(err, 400, "InvalidParameterException",
-                                       "Missing required parameter ProposedPassword");
+    if (password_param(pool, proposed, "ProposedPassword", err) != CORE_OK)
+        return CORE_ERROR;
     user_row r;
     if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
         return CORE_ERROR;
@@ -1453,23 +1475,16 @@ int cog_confirm_forgot_password(cog_model *m, const cog_client *c, const char *u
                                 const char *code, const char *password, core_err *err)
 {
     const cog_pool *pool = c->pool;
-    if (!password || cog_password_check(&pool->policy, password, err) != CORE_OK)
-        return password ? CORE_ERROR
-                        : core_err_set(err, 400, "InvalidParameterException",
-                                       "Missing required parameter Password");
+    if (password_param(pool, password, "Password", err) != CORE_OK)
+        return CORE_ERROR;
     user_row r;
     if (user_begin(m, c, pool, username, MISS_CODE_MISMATCH, &r, NULL, err) != 1)
         return CORE_ERROR;
     int rc = use_code(m, pool, &r, "reset", code, err);
     if (rc == CORE_OK) {
-        rc = cog_password_hash(password, m->kdf_iterations, r.pw, sizeof r.pw, err);
         if (!strcmp(r.u.status, "RESET_REQUIRED") || !strcmp(r.u.status, "FORCE_CHANGE_PASSWORD"))
             snprintf(r.u.status, sizeof r.u.status, "CONFIRMED");
-        r.failures = 0;
-        r.locked_until = 0;
-        r.u.modified_ms = now_ms(m);
-        if (rc == CORE_OK)
-            rc = user_save(m, pool, &r, err);
+        rc = password_reset(m, pool, &r, password, err);
     }
     cog_user_release(&r.u);
     return end(m, rc);
@@ -1524,23 +1539,16 @@ int cog_admin_create_user(cog_model *m, const cog_pool *pool, const char *userna
 int cog_admin_set_password(cog_model *m, const cog_pool *pool, const char *username,
                            const char *password, int permanent, core_err *err)
 {
-    if (!password || cog_password_check(&pool->policy, password, err) != CORE_OK)
-        return password ? CORE_ERROR
-                        : core_err_set(err, 400, "InvalidParameterException",
-                                       "Missing required parameter Password");
+    if (password_param(pool, password, "Password", err) != CORE_OK)
+        return CORE_ERROR;
     user_row r;
     if (user_begin(m, NULL, pool, username, MISS_NOT_FOUND, &r, NULL, err) != 1)
         return CORE_ERROR;
-    int rc = cog_password_hash(password, m->kdf_iterations, r.pw, sizeof r.pw, err);
     if (permanent)
         snprintf(r.u.status, sizeof r.u.status, "CONFIRMED");
     else if (strcmp(r.u.status, "UNCONFIRMED") != 0)
         snprintf(r.u.status, sizeof r.u.status, "FORCE_CHANGE_PASSWORD");
-    r.failures = 0;
-    r.locked_until = 0;
-    r.u.modified_ms = now_ms(m);
-    if (rc == CORE_OK)
-        rc = user_save(m, pool, &r, err);
+    int rc = password_reset(m, pool, &r, password, err);
     cog_user_release(&r.u);
     return end(m, rc);
 }
@@ -1768,10 +1776,7 @@ int cog_respond_new_password(cog_model *m, const cog_client *c, const char *sess
     const cog_pool *pool = c->pool;
     if (!session || strlen(session) > 2048)
         return core_err_set(err, 400, "NotAuthorizedException", "Invalid session for the user.");
-    if (!password)
-        return core_err_set(err, 400, "InvalidParameterException",
-                            "Missing required parameter NEW_PASSWORD");
-    if (cog_password_check(&pool->policy, password, err) != CORE_OK)
+    if (password_param(pool, password, "NEW_PASSWORD", err) != CORE_OK)
         return CORE_ERROR;
     char hash[65];
     sha256_hex(session, hash);

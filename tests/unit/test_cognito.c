@@ -649,6 +649,53 @@ Test(cog_model, reset_codes_expire_in_an_hour_and_work_once)
     cr_assert_str_eq(err.type, "ExpiredCodeException");
 }
 
+Test(cog_model, new_password_parameters_missing_or_weak_are_refused)
+{
+    sign_up_confirmed("gus@example.com", "Passw0rdOk");
+    cog_tokens t;
+    const char *weak = "short";
+    const struct {
+        const char *param;
+        const char *password;
+    } cases[] = {{"ProposedPassword", NULL}, {"Password", NULL}, {"NEW_PASSWORD", NULL},
+                 {"Password", NULL},         {"ProposedPassword", weak}, {"Password", weak},
+                 {"NEW_PASSWORD", weak},     {"Password", weak}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *pw = cases[i].password;
+        int rc;
+        core_err_clear(&err);
+        switch (i % 4) {
+        case 0:
+            rc = cog_change_password(model, pool, "gus@example.com", "Passw0rdOk", pw, &err);
+            break;
+        case 1:
+            rc = cog_confirm_forgot_password(model, client, "gus@example.com", "123456", pw, &err);
+            break;
+        case 2:
+            rc = cog_respond_new_password(model, client, "no-such-session", "gus@example.com", pw,
+                                          &t, &err);
+            break;
+        default:
+            rc = cog_admin_set_password(model, pool, "gus@example.com", pw, 1, &err);
+            break;
+        }
+        cr_expect_eq(rc, CORE_ERROR, "case %zu", i);
+        if (!pw) {
+            char want[64];
+            snprintf(want, sizeof want, "Missing required parameter %s", cases[i].param);
+            cr_expect_str_eq(err.type, "InvalidParameterException", "case %zu", i);
+            cr_expect_str_eq(err.message, want, "case %zu", i);
+        } else {
+            cr_expect_str_eq(err.type, "InvalidPasswordException", "case %zu", i);
+        }
+    }
+    /* nothing above changed the password */
+    const char *challenge = NULL;
+    cr_assert_eq(cog_auth_password(model, client, "gus@example.com", "Passw0rdOk", &t,
+                                   &challenge, &err), CORE_OK, "%s", err.message);
+    cog_tokens_release(&t);
+}
+
 Test(cog_model, five_failures_lock_the_user_with_a_doubling_wait)
 {
     sign_up_confirmed("gil@example.com", "Passw0rdOk");
