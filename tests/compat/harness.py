@@ -106,6 +106,24 @@ class Emulator:
                               aws_access_key_id="test", aws_secret_access_key="test")
 
 
+def http_raw(where, method, path, body=None, headers=()):
+    """One HTTP/1.1 request to where (a urlparse result: hostname, port), sent as
+    given (no Accept-Encoding added; Content-Length when there is a body).
+    Returns (status, {lower-case header: value}, body bytes)."""
+    import http.client
+    c = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    c.putrequest(method, path, skip_accept_encoding=True)
+    for k, v in headers:
+        c.putheader(k, v)
+    if body is not None:
+        c.putheader("Content-Length", str(len(body)))
+    c.endheaders(body)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
 def run(module_name):
     """Run every TestCase of the module; print unittest's report, then the
     closing line that counts."""

@@ -7,8 +7,6 @@ error type the issue names; tokens verified with joserfc against the published
 JWKS. Virtual time (--time virtual) expires codes and lockouts without waiting.
 Passwords are hashed with few PBKDF2 iterations (SHOPLOCAL_COGNITO_KDF_ITER) so the
 suite stays quick; the default is checked to be refused above the constant."""
-import base64
-import http.client
 import json
 import os
 import re
@@ -19,6 +17,7 @@ from urllib.parse import quote, urlparse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from jose_util import claims_of, header_of  # noqa: E402
 
 from botocore.exceptions import ClientError  # noqa: E402
 from joserfc import jwt  # noqa: E402
@@ -30,28 +29,7 @@ CUSTOMER = ("customer@shoplocal.dev", "Customer123!demo")
 
 
 def http_call(base, method, path, body=None, headers=()):
-    u = urlparse(base)
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    c.putrequest(method, path, skip_accept_encoding=True)
-    for k, v in headers:
-        c.putheader(k, v)
-    if body is not None:
-        c.putheader("Content-Length", str(len(body)))
-    c.endheaders(body)
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-
-
-def claims_of(token):
-    part = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-
-
-def header_of(token):
-    part = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return harness.http_raw(urlparse(base), method, path, body, headers)
 
 
 class Cognito(unittest.TestCase):

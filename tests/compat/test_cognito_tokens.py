@@ -10,10 +10,8 @@ private key (read from cognito.db while the emulator is stopped), so a claim che
 is tested on its own, with a signature that verifies. Every refused request
 carries a marker in its query string that only the function's echo could bring
 back: none may reach the function."""
-import base64
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import sqlite3
@@ -21,28 +19,15 @@ import sys
 import unittest
 from urllib.parse import quote, urlparse
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from jose_util import b64url, parts, rs256, unb64  # noqa: E402
 
 os.environ["SHOPLOCAL_COGNITO_KDF_ITER"] = "1000"
 FUNCTIONS = os.path.join(os.path.dirname(harness.BIN), "tests", "functions")
 PASSWORD = "Passw0rd!Ok"  # the other pool has the default policy: symbols too
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64(part):
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def parts(token):
-    h, p, s = token.split(".")
-    return json.loads(unb64(h)), json.loads(unb64(p)), s
 
 
 class CognitoTokens(unittest.TestCase):
@@ -82,19 +67,7 @@ class CognitoTokens(unittest.TestCase):
     def tearDownClass(cls):
         cls.emu.cleanup()
 
-    @staticmethod
-    def http(where, method, path, body=None, headers=()):
-        c = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
-        c.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in headers:
-            c.putheader(k, v)
-        if body is not None:
-            c.putheader("Content-Length", str(len(body)))
-        c.endheaders(body)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    http = staticmethod(harness.http_raw)
 
     def tokens(self, client=None):
         r = self.idp.initiate_auth(ClientId=client or self.client_id, AuthFlow="USER_PASSWORD_AUTH",
@@ -107,10 +80,7 @@ class CognitoTokens(unittest.TestCase):
                                     json.dumps({"ms": ms}).encode())
         self.assertEqual(status, 200, body)
 
-    def sign(self, header, claims, key):
-        signed = (b64url(json.dumps(header).encode()) + "." +
-                  b64url(json.dumps(claims).encode())).encode()
-        return signed.decode() + "." + b64url(key.sign(signed, padding.PKCS1v15(), hashes.SHA256()))
+    sign = staticmethod(rs256)  # (header, claims, key)
 
     def forge(self, token, key_use="id", **changes):
         """The token's claims changed, re-signed with the pool's real key."""

@@ -5,8 +5,6 @@ PUT /_shoplocal/jwks, tokens are signed here, and tests/lambda/Echo.c shows what
 reached the function. Refused requests must never reach it: each carries a
 marker query parameter, and the function's echo is the only way it could come
 back."""
-import base64
-import http.client
 import json
 import os
 import sys
@@ -15,21 +13,14 @@ import unittest
 from urllib.parse import quote, urlparse
 
 from cryptography.hazmat.primitives import hashes, hmac
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from jose_util import b64url, rs256, rsa_jwk  # noqa: E402
 
 FUNCTIONS = os.path.join(os.path.dirname(harness.BIN), "tests", "functions")
 ISSUER = "https://issuer.test/pool1"
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def int_b64url(n):
-    return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
 
 
 class JwtAuthorizer(unittest.TestCase):
@@ -41,9 +32,7 @@ class JwtAuthorizer(unittest.TestCase):
                                    "--functions", FUNCTIONS).start()
         cls.web = urlparse(cls.emu.urls["web"])
         cls.aws = urlparse(cls.emu.aws)
-        pub = cls.key.public_key().public_numbers()
-        cls.jwks = json.dumps({"keys": [{"kid": "k1", "kty": "RSA", "alg": "RS256", "use": "sig",
-                                         "n": int_b64url(pub.n), "e": int_b64url(pub.e)}]})
+        cls.jwks = json.dumps({"keys": [rsa_jwk(cls.key, "k1")]})
         status, _, body = cls.http(cls.aws, "PUT", "/_shoplocal/jwks?issuer=" + quote(ISSUER, safe=""),
                                    cls.jwks.encode())
         assert status == 200, body
@@ -52,26 +41,10 @@ class JwtAuthorizer(unittest.TestCase):
     def tearDownClass(cls):
         cls.emu.cleanup()
 
-    @staticmethod
-    def http(where, method, path, body=None, headers=()):
-        c = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
-        c.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in headers:
-            c.putheader(k, v)
-        if body is not None:
-            c.putheader("Content-Length", str(len(body)))
-        c.endheaders(body)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    http = staticmethod(harness.http_raw)
 
     def sign(self, claims, header=None, key=None):
-        header = header or {"kid": "k1", "alg": "RS256"}
-        signed = (b64url(json.dumps(header).encode()) + "." +
-                  b64url(json.dumps(claims).encode())).encode()
-        sig = (key or self.key).sign(signed, padding.PKCS1v15(), hashes.SHA256())
-        return signed.decode() + "." + b64url(sig)
+        return rs256(header or {"kid": "k1", "alg": "RS256"}, claims, key or self.key)
 
     def id_claims(self, **over):
         now = int(time.time())

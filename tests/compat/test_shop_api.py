@@ -30,7 +30,6 @@ contract's schema (jsonschema, draft 2020-12)."""
 import base64
 import contextlib
 import hashlib
-import http.client
 import json
 import os
 import re
@@ -43,11 +42,11 @@ import unittest
 import uuid
 from urllib.parse import quote, urlparse
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from jose_util import b64url, claims_of, rs256, rsa_jwk  # noqa: E402
 
 # Few PBKDF2 iterations for the emulators this suite starts (they inherit the
 # environment): a sign-up or sign-in costs about a millisecond instead of tens.
@@ -60,19 +59,6 @@ FUNCTIONS = os.path.join(os.path.dirname(harness.BIN), "functions")
 SPEC_PATH = os.path.join(harness.ROOT, "docs", "api-specification.json")
 ADDRESS = {"street": "1 Test St", "city": "Testville", "state": "CA", "zipCode": "90001"}
 CHECKOUT = {"shippingAddress": ADDRESS, "paymentMethod": "card"}
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def int_b64url(n):
-    return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
-
-
-def claims_of(token):
-    part = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
 class IdToken(str):
@@ -160,19 +146,7 @@ class ShopApi(unittest.TestCase):
 
     # ---- plumbing ----------------------------------------------------------
 
-    @staticmethod
-    def raw(where, method, path, body=None, headers=()):
-        c = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
-        c.putrequest(method, path, skip_accept_encoding=True)
-        for k, v in headers:
-            c.putheader(k, v)
-        if body is not None:
-            c.putheader("Content-Length", str(len(body)))
-        c.endheaders(body)
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    raw = staticmethod(harness.http_raw)
 
     # ---- users of the emulator's Cognito ---------------------------------------
 
@@ -225,9 +199,7 @@ class ShopApi(unittest.TestCase):
         the signature check; afterwards the pool's own JWKS alone again."""
         pool = self.pool_jwks()
         self.assertTrue(pool["keys"])
-        pub = self.key.public_key().public_numbers()
-        mine = {"kid": "test-id", "kty": "RSA", "alg": "RS256", "use": "sig",
-                "n": int_b64url(pub.n), "e": int_b64url(pub.e)}
+        mine = rsa_jwk(self.key, "test-id")
         where = "/_shoplocal/jwks?issuer=" + quote(self.issuer, safe="")
         status, _, body = self.raw(self.aws, "PUT", where,
                                    json.dumps({"keys": pool["keys"] + [mine]}).encode())
@@ -249,11 +221,7 @@ class ShopApi(unittest.TestCase):
                   "email": email or "%s@example.com" % sub}
         if groups:
             claims["cognito:groups"] = list(groups)
-        header = {"kid": "test-id", "alg": "RS256"}
-        signed = (b64url(json.dumps(header).encode()) + "." +
-                  b64url(json.dumps(claims).encode())).encode()
-        sig = self.key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
-        return signed.decode() + "." + b64url(sig)
+        return rs256({"kid": "test-id", "alg": "RS256"}, claims, self.key)
 
     def call(self, method, path, token=None, body=None, expect=None, headers=(), raw_body=None,
              web=None):
