@@ -53,12 +53,27 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+/* email and sms for people; the rest are SNS's deliveries to machines, and
+ * "topic" an SNS publish itself. */
+static int known_channel(const char *channel)
+{
+    static const char *const channels[] = {"email", "sms", "topic", "email-json", "sqs",
+                                           "lambda", "http", "https", "firehose",
+                                           "application"};
+    for (size_t i = 0; channel && i < sizeof channels / sizeof *channels; i++)
+        if (!strcmp(channel, channels[i]))
+            return 1;
+    return 0;
+}
+
 int core_outbox_append(core_outbox *outbox, int64_t time_ms, const core_outbox_message *msg,
                        char *id_out, core_err *err)
 {
-    if (!msg->channel || (strcmp(msg->channel, "email") != 0 && strcmp(msg->channel, "sms") != 0))
+    if (!known_channel(msg->channel))
         return core_err_set(err, 400, "ValidationException",
-                            "an outbox message's channel is email or sms");
+                            "an outbox message's channel is email or sms, or an SNS delivery "
+                            "protocol (topic, email-json, sqs, lambda, http, https, firehose, "
+                            "application)");
     if (!msg->to || !msg->to[0] || !msg->body || !msg->source || !msg->source[0])
         return core_err_set(err, 400, "ValidationException",
                             "an outbox message needs to, body and source");

@@ -24,7 +24,9 @@
 typedef struct core_outbox core_outbox;
 
 typedef struct core_outbox_message {
-    const char *channel; /* "email" or "sms" */
+    const char *channel; /* "email" or "sms"; or an SNS delivery: "topic" (the
+                          * publish itself), "email-json", "sqs", "lambda", "http",
+                          * "https", "firehose", "application" */
     const char *to;      /* an address or phone number */
     const char *from;    /* may be NULL */
     const char *subject; /* may be NULL (sms) */
@@ -41,8 +43,8 @@ void core_outbox_close(core_outbox *outbox);
 
 /* Append one message stamped with time_ms (epoch ms, the emulator clock). The
  * new message's id (a UUID) is written to id_out when it is not NULL (>= 37
- * bytes). CORE_ERROR with err 400 ValidationException when channel is not
- * "email" or "sms" or to/body/source is missing; 500 on storage failure. */
+ * bytes). CORE_ERROR with err 400 ValidationException when channel is none of
+ * the above or to/body/source is missing; 500 on storage failure. */
 int core_outbox_append(core_outbox *outbox, int64_t time_ms, const core_outbox_message *msg,
                        char *id_out, core_err *err);
 
