@@ -11,9 +11,13 @@
  *   arn:aws:states:::dynamodb:putItem|getItem|updateItem|deleteItem  the
  *       parameters are the DynamoDB request; result = its answer; errors
  *       DynamoDB.<ErrorType> with AWS's Cause wording.
- *   arn:aws:states:::sns:publish      AmazonSNS's Publish, in-process; errors
- *       SNS.<ErrorType>. (No SNS service answers yet: the router's
- *       UnknownOperationException comes back as SNS.UnknownOperationException.)
+ *   arn:aws:states:::sns:publish      SNS's Publish, in-process (the SNS
+ *       service's JSON form, AmazonSimpleNotificationService.Publish); a
+ *       Message that is not a string is published as its JSON text; result
+ *       {MessageId, SdkHttpMetadata, SdkResponseMetadata, SequenceNumber?};
+ *       errors SNS.<the SDK's exception, e.g. NotFoundException> with the
+ *       SDK's Cause ("Topic does not exist (Service: AmazonSNS; Status Code:
+ *       404; Error Code: NotFound; ...)").
  *
  * The calls go through sfn_hooks, so the interpreter never links the Lambda
  * or DynamoDB services and tests can stand in for them.
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/http.h"
 #include "stepfunctions/sfn_impl.h"
@@ -129,6 +134,109 @@ static void service_error(core_err *err, const char *prefix, const char *service
     snprintf(err->message, sizeof err->message, "%s", cause);
 }
 
+/* The SDK's "Date" header value for now: "Tue, 01 Dec 2026 22:50:00 GMT". */
+static void http_date(char out[40])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* The sns:publish result: Publish's answer and the Java SDK's HTTP metadata
+ * of the XML answer SNS sends (text/xml, its Content-Length: 294 bytes for a
+ * standard topic's 36-character ids, 352 with a 20-digit SequenceNumber). */
+static cJSON *sns_publish_result(const cJSON *answer)
+{
+    const char *mid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "MessageId"));
+    const char *seq =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "SequenceNumber"));
+    char rid[40], date[40], length[24];
+    core_http_uuid(rid);
+    http_date(date);
+    size_t n = 222 + strlen(mid ? mid : "") + strlen(rid) + (seq ? 38 + strlen(seq) : 0);
+    snprintf(length, sizeof length, "%zu", n);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "MessageId", mid ? mid : "");
+    cJSON *meta = cJSON_AddObjectToObject(r, "SdkHttpMetadata");
+    cJSON *all = cJSON_AddObjectToObject(meta, "AllHttpHeaders");
+    static const char *const names[] = {"x-amzn-RequestId", "Content-Length", "Date",
+                                        "Content-Type"};
+    const char *values[] = {rid, length, date, "text/xml"};
+    for (size_t i = 0; i < 4; i++) {
+        cJSON *one = cJSON_CreateArray();
+        cJSON_AddItemToArray(one, cJSON_CreateString(values[i]));
+        cJSON_AddItemToObject(all, names[i], one);
+    }
+    cJSON *hdr = cJSON_AddObjectToObject(meta, "HttpHeaders");
+    cJSON_AddStringToObject(hdr, "Content-Length", length);
+    cJSON_AddStringToObject(hdr, "Content-Type", "text/xml");
+    cJSON_AddStringToObject(hdr, "Date", date);
+    cJSON_AddStringToObject(hdr, "x-amzn-RequestId", rid);
+    cJSON_AddNumberToObject(meta, "HttpStatusCode", 200);
+    cJSON *sdk = cJSON_AddObjectToObject(r, "SdkResponseMetadata");
+    cJSON_AddStringToObject(sdk, "RequestId", rid);
+    if (seq)
+        cJSON_AddStringToObject(r, "SequenceNumber", seq);
+    return r;
+}
+
+/* SNS errors as Step Functions names them: "SNS." and the Java SDK's
+ * exception class (the JSON form's __type), the Cause with the Query error
+ * code SNS sent ("NotFound", "InvalidParameter", "ParameterValueInvalid"). */
+static void sns_error(core_err *err)
+{
+    char code[sizeof err->type];
+    const char *t = err->type;
+    size_t n = strlen(t);
+    if (!strcmp(t, "InvalidParameterValueException"))
+        snprintf(code, sizeof code, "ParameterValueInvalid");
+    else if (n > 9 && !strcmp(t + n - 9, "Exception"))
+        snprintf(code, sizeof code, "%.*s", (int)(n - 9), t);
+    else
+        snprintf(code, sizeof code, "%s", t);
+    char rid[40];
+    core_http_uuid(rid);
+    char type[sizeof err->type], cause[sizeof err->message];
+    snprintf(type, sizeof type, "SNS.%.80s", t);
+    snprintf(cause, sizeof cause, "%.600s (Service: AmazonSNS; Status Code: %d; Error Code: "
+             "%.80s; Request ID: %s; Proxy: null)", err->message, err->status ? err->status : 400,
+             code, rid);
+    snprintf(err->type, sizeof err->type, "%s", type);
+    snprintf(err->message, sizeof err->message, "%s", cause);
+}
+
+static int sns_publish(const sfn_hooks *hooks, const cJSON *params, cJSON **result,
+                       core_err *err)
+{
+    if (!hooks->call_service) {
+        core_err_set(err, 500, "InternalErrorException", "no SNS service");
+        sns_error(err);
+        return CORE_ERROR;
+    }
+    /* Step Functions serialises a Message that is a JSON value to its text. */
+    cJSON *req = cJSON_Duplicate(params, 1);
+    if (!req)
+        return core_err_set(err, 500, "States.Runtime", "out of memory");
+    cJSON *msg = cJSON_GetObjectItemCaseSensitive(req, "Message");
+    if (msg && !cJSON_IsString(msg)) {
+        char *text = cJSON_PrintUnformatted(msg);
+        cJSON_ReplaceItemInObjectCaseSensitive(req, "Message", cJSON_CreateString(text ? text : ""));
+        free(text);
+    }
+    cJSON *answer = NULL;
+    int rc = hooks->call_service(hooks->ctx, "AmazonSimpleNotificationService.Publish", req,
+                                 &answer, err);
+    cJSON_Delete(req);
+    if (rc != CORE_OK) {
+        sns_error(err);
+        return CORE_ERROR;
+    }
+    *result = sns_publish_result(answer);
+    cJSON_Delete(answer);
+    return CORE_OK;
+}
+
 int sfn_task_invoke(const sfn_hooks *hooks, const sfn_task_call *call, cJSON **result,
                     core_err *err)
 {
@@ -165,16 +273,8 @@ int sfn_task_invoke(const sfn_hooks *hooks, const sfn_task_call *call, cJSON **r
             return CORE_ERROR;
         }
     }
-    if (!strcmp(res, SNS_PUBLISH)) {
-        if (hooks->call_service &&
-            hooks->call_service(hooks->ctx, "AmazonSimpleNotificationService.Publish",
-                                call->params, result, err) == CORE_OK)
-            return CORE_OK;
-        if (!hooks->call_service)
-            core_err_set(err, 400, "UnknownOperationException", "no SNS service");
-        service_error(err, "SNS", "AmazonSNS");
-        return CORE_ERROR;
-    }
+    if (!strcmp(res, SNS_PUBLISH))
+        return sns_publish(hooks, call->params, result, err);
     return core_err_set(err, 400, "States.Runtime",
                         "The resource '%.300s' is not supported by shoplocal", res);
 }
