@@ -18,7 +18,7 @@
  *     and application are confirmed at once; the same topic, protocol and
  *     endpoint again answer the existing subscription;
  *   - Publish: one of TopicArn, TargetArn or PhoneNumber; Message non-empty;
- *     Subject ASCII, 1..99 characters, no line breaks or control characters;
+ *     Subject UTF-8, 1..99 characters, no line breaks or control characters;
  *     message plus attributes at most 262,144 bytes; MessageStructure=json
  *     needs a JSON object with a "default" string; a FIFO topic needs
  *     MessageGroupId and a MessageDeduplicationId unless
@@ -1491,19 +1491,30 @@ static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *
     return CORE_OK;
 }
 
+/* "Subjects must be UTF-8 text with no line breaks or control characters, and
+ * less than 100 characters long." */
 static int check_subject(const char *subject, core_err *err)
 {
-    size_t n = strlen(subject);
-    if (n == 0 || n >= 100)
-        return invalid(err, "Subject");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)subject[i];
-        if (c < 0x20 || c >= 0x7f)
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)subject; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
             return invalid(err, "Subject");
+        chars += (*p & 0xC0) != 0x80;
     }
-    if (!isalnum((unsigned char)subject[0]) && !ispunct((unsigned char)subject[0]))
+    if (chars == 0 || chars >= 100)
         return invalid(err, "Subject");
     return CORE_OK;
+}
+
+/* MessageGroupId and MessageDeduplicationId: "up to 128 alphanumeric
+ * characters (a-z, A-Z, 0-9) and punctuation". */
+static int check_message_id_text(const char *member, const char *v, core_err *err)
+{
+    size_t n = strlen(v);
+    int ok = n >= 1 && n <= 128;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)v[i]) || ispunct((unsigned char)v[i]);
+    return ok ? CORE_OK : invalid(err, "%s", member);
 }
 
 /* --- filter policies ---------------------------------------------------------- */
@@ -1885,6 +1896,11 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
     }
     const char *group = str_field(req, "MessageGroupId");
     const char *dedup = str_field(req, "MessageDeduplicationId");
+    if ((group && check_message_id_text("MessageGroupId", group, err) != CORE_OK) ||
+        (dedup && check_message_id_text("MessageDeduplicationId", dedup, err) != CORE_OK)) {
+        cJSON_Delete(structured);
+        return CORE_ERROR;
+    }
     char id[40];
     core_http_uuid(id);
     if (!t) {
@@ -1898,18 +1914,13 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
         cJSON_AddStringToObject(*result, "MessageId", id);
         return CORE_OK;
     }
-    char dedup_hex[65];
+    char dedup_hex[65], dedup_scoped[300];
     char sequence[32];
     int duplicate = 0;
     if (t->fifo) {
         if (!group || !*group) {
             cJSON_Delete(structured);
             return invalid(err, "The MessageGroupId parameter is required for FIFO topics");
-        }
-        if (strlen(group) > 128 || (dedup && strlen(dedup) > 128)) {
-            cJSON_Delete(structured);
-            return invalid(err, "%s", strlen(group) > 128 ? "MessageGroupId"
-                                                          : "MessageDeduplicationId");
         }
         if (!dedup || !*dedup) {
             if (!t->cbd) {
@@ -1922,6 +1933,12 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
             for (size_t i = 0; i < sizeof md; i++)
                 snprintf(dedup_hex + 2 * i, 3, "%02x", md[i]);
             dedup = dedup_hex;
+        }
+        /* FifoThroughputScope MessageGroup scopes deduplication to the group. */
+        const char *scope = str_field(t->attrs, "FifoThroughputScope");
+        if (scope && !strcmp(scope, "MessageGroup")) {
+            snprintf(dedup_scoped, sizeof dedup_scoped, "%s\n%s", group, dedup);
+            dedup = dedup_scoped;
         }
         /* Inside the 5-minute window a duplicate is accepted and dropped. */
         sqlite3_stmt *st = core_store_stmt(m->store,
@@ -1962,11 +1979,9 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
                 return store_failed(err);
             }
         }
-    } else if (group) {
-        cJSON_Delete(structured);
-        return invalid(err, "MessageGroupId Reason: The request includes MessageGroupId "
-                       "parameter that is not valid for this topic type");
     } else if (dedup) {
+        /* A standard topic takes a MessageGroupId (it is forwarded to SQS
+         * standard queues' fair queues) but no MessageDeduplicationId. */
         cJSON_Delete(structured);
         return invalid(err, "MessageDeduplicationId Reason: The request includes "
                        "MessageDeduplicationId parameter that is not valid for this topic type");

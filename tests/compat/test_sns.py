@@ -365,9 +365,9 @@ class SNS(unittest.TestCase):
             ({"TopicArn": t, "Message": "m",
               "MessageAttributes": {"a": {"DataType": "Number", "StringValue": "seven"}}},
              "ParameterValueInvalid", "Could not cast message attribute 'a' value to number."),
-            ({"TopicArn": t, "Message": "m", "MessageGroupId": "g"}, "InvalidParameter",
-             "Invalid parameter: MessageGroupId Reason: The request includes MessageGroupId "
-             "parameter that is not valid for this topic type"),
+            ({"TopicArn": t, "Message": "m", "MessageDeduplicationId": "d"}, "InvalidParameter",
+             "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+             "MessageDeduplicationId parameter that is not valid for this topic type"),
             ({"TopicArn": "arn:aws:sns:us-east-1:%s:gone-%s" % (ACCOUNT, uuid.uuid4().hex[:6]),
               "Message": "m"}, "NotFound", "Topic does not exist"),
             ({"TopicArn": "arn:nope", "Message": "m"}, "InvalidParameter",
@@ -381,6 +381,8 @@ class SNS(unittest.TestCase):
                                                     for k, v in kw.items()})
             self.assertEqual(got[2], 404 if code == "NotFound" else 400)
         self.assertEqual(len(self.sns.publish(TopicArn=t, Message="x" * 262144)["MessageId"]), 36)
+        self.assertEqual(len(self.sns.publish(TopicArn=t, Message="m", MessageGroupId="g",
+                                              Subject="Ça marche")["MessageId"]), 36)
 
     def test_publish_by_target_arn_and_to_a_phone_number(self):
         t = self.topic()
