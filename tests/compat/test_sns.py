@@ -523,6 +523,20 @@ class SNS(unittest.TestCase):
         rc, out, e = self.cli("delete-topic", "--topic-arn", arn)
         self.assertEqual(rc, 0, e)
 
+    def test_fault_rules_answer_before_any_work(self):
+        t = self.topic()
+        rule = {"service": "sns", "operation": "Publish", "resource": t, "error": "Throttled",
+                "message": "Rate exceeded", "status": 429, "count": 1}
+        req = urllib.request.Request(self.emu.aws + "/_shoplocal/faults",
+                                     data=json.dumps(rule).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req, timeout=10).read()
+        self.assertEqual(self.raises(self.sns.publish, TopicArn=t, Message="m"),
+                         ("Throttled", "Rate exceeded", 429))
+        self.assertEqual(outbox(self.emu, t), [])
+        self.sns.publish(TopicArn=t, Message="m")
+        self.assertEqual(len(outbox(self.emu, t)), 1)
+
     # --- Step Functions ------------------------------------------------------
     def run_machine(self, definition, input_doc):
         sfn = self.emu.client("stepfunctions")
@@ -558,6 +572,11 @@ class SNS(unittest.TestCase):
         rec = [m for m in outbox(self.emu, ORDERS) if m["channel"] == "topic"][-1]
         self.assertEqual(json.loads(rec["body"]), {"orderId": "o-1", "status": "CONFIRMED"})
         self.assertEqual(rec["subject"], "Order confirmed")
+        sfn = self.emu.client("stepfunctions")
+        events = sfn.get_execution_history(executionArn=d["executionArn"])["events"]
+        sched = [e for e in events if e["type"] == "TaskScheduled"][0]["taskScheduledEventDetails"]
+        self.assertEqual((sched["resourceType"], sched["resource"]), ("sns", "publish"))
+        self.assertIn("TaskSucceeded", [e["type"] for e in events])
 
     def test_step_functions_missing_topic_is_caught_as_sns_not_found(self):
         gone = "arn:aws:sns:us-east-1:%s:gone-%s" % (ACCOUNT, uuid.uuid4().hex[:6])
@@ -578,6 +597,30 @@ class SNS(unittest.TestCase):
             "Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
                        "Parameters": {"TopicArn": ORDERS}, "End": True}}}, {})
         self.assertEqual((d["status"], d.get("error")), ("FAILED", "SNS.InvalidParameterException"))
+
+
+class SNSRestart(unittest.TestCase):
+    """Topics, subscriptions and FIFO state live in sns.db: a restart keeps them, and
+    the template's topics are not created (nor their confirmations sent) twice."""
+
+    def test_state_survives_a_restart(self):
+        emu = harness.Emulator("--parameter", "AlertEmail=ops@example.com").start()
+        try:
+            sns = emu.client("sns")
+            t = sns.create_topic(Name="kept")["TopicArn"]
+            sub = sns.subscribe(TopicArn=t, Protocol="sqs",
+                                Endpoint="arn:aws:sqs:us-east-1:%s:q" % ACCOUNT)["SubscriptionArn"]
+            emu.stop()
+            emu.start(fresh=False)
+            sns = emu.client("sns")
+            self.assertIn(t, [x["TopicArn"] for x in sns.list_topics()["Topics"]])
+            self.assertEqual([s["SubscriptionArn"] for s in
+                              sns.list_subscriptions_by_topic(TopicArn=t)["Subscriptions"]], [sub])
+            self.assertEqual(len(outbox(emu, "ops@example.com")), 1)
+            self.assertEqual(len([x for x in sns.list_topics()["Topics"]
+                                  if "OpsAlertsTopic" in x["TopicArn"]]), 1)
+        finally:
+            emu.cleanup()
 
 
 class SNSLambda(unittest.TestCase):

@@ -848,6 +848,29 @@ Test(sns, template_topics_are_created_once_with_their_subscriptions)
     core_template_free(tpl);
 }
 
+Test(sns, a_functions_environment_gets_the_topic_arn_from_ref)
+{
+    const char *yaml =
+        "Resources:\n"
+        "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+        "      TopicName: !Sub ${AWS::StackName}-order-notifications\n"
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Handler: bootstrap\n      Runtime: provided.al2023\n      CodeUri: .\n"
+        "      Environment:\n        Variables:\n          SNS_TOPIC_ARN: !Ref Topic\n"
+        "          TOPIC_NAME: !GetAtt Topic.TopicName\n";
+    core_template *tpl = NULL;
+    core_err err;
+    core_template_opts opts = {.region = "eu-west-1"};
+    cr_assert_eq(core_template_load_string(yaml, strlen(yaml), ".", &opts, &tpl, &err), CORE_OK,
+                 "%s", err.message);
+    const core_tpl_function *fn = core_template_function(tpl, "Fn");
+    cr_assert_not_null(fn);
+    cr_assert_str_eq(str(fn->environment, "SNS_TOPIC_ARN"),
+                     "arn:aws:sns:eu-west-1:000000000000:shoplocal-order-notifications");
+    cr_assert_str_eq(str(fn->environment, "TOPIC_NAME"), "shoplocal-order-notifications");
+    core_template_free(tpl);
+}
+
 Test(sns, state_survives_a_reopen)
 {
     char dir[] = "/tmp/sns-test-XXXXXX";
