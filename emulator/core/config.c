@@ -45,7 +45,8 @@ static const opt_def options[] = {
     {"--seed", "SHOPLOCAL_SEED", OPT_PATH, FIELD(seed_dir),
      "load demo data from this fixtures folder"},
     {"--auto-confirm", "SHOPLOCAL_AUTO_CONFIRM", OPT_BOOL, FIELD(auto_confirm),
-     "Cognito: confirm users at sign-up (no code needed)"},
+     "Cognito: confirm users at sign-up (no code needed); SNS: confirm email and HTTP "
+     "subscriptions at Subscribe"},
     {"--functions", "SHOPLOCAL_FUNCTIONS", OPT_PATH, FIELD(functions_dir),
      "folder of the functions' in-process builds, <LogicalId>.so (default build/functions)"},
     {"--lambda-host", "SHOPLOCAL_LAMBDA_HOST", OPT_STRING, FIELD(lambda_host),
