@@ -248,7 +248,7 @@ int core_form_members(const core_form *form, const char *prefix, size_t max_memb
     *n = 0;
     size_t plen = strlen(prefix);
     member_ref *refs = NULL;
-    size_t nrefs = 0;
+    size_t nrefs = 0, cap = 0;
     for (size_t i = 0; form && i < form->n; i++) {
         const char *name = form->pairs[i].name;
         if (strncmp(name, prefix, plen) != 0 || name[plen] != '.')
@@ -267,12 +267,15 @@ int core_form_members(const core_form *form, const char *prefix, size_t max_memb
                                 "Invalid member index in '%s': members are numbered 1 to %zu",
                                 shown, max_members);
         }
-        member_ref *grown = realloc(refs, (nrefs + 1) * sizeof *refs);
-        if (!grown) {
-            free(refs);
-            return core_err_set(err, 500, "InternalFailure", "out of memory");
+        if (nrefs == cap) {
+            cap = cap ? cap * 2 : 16;
+            member_ref *grown = realloc(refs, cap * sizeof *refs);
+            if (!grown) {
+                free(refs);
+                return core_err_set(err, 500, "InternalFailure", "out of memory");
+            }
+            refs = grown;
         }
-        refs = grown;
         refs[nrefs].index = (size_t)index;
         refs[nrefs].pair = i;
         refs[nrefs].rest = plen + 1 + digits + (d[digits] == '.');

@@ -132,6 +132,20 @@ Test(core_form, holds_a_large_hostile_body_of_many_pairs_quickly)
     len += (size_t)sprintf(body + len, "&k0=again");
     cr_assert_eq(core_form_parse(body, len, NULL, &f, &err), CORE_ERROR);
     cr_assert(strstr(err.message, "'k0'"), "%s", err.message);
+    /* Ten thousand members, sent in reverse, come back in index order. */
+    len = 0;
+    for (size_t i = 10000; i >= 1; i--)
+        len += (size_t)sprintf(body + len, "%sM.member.%zu.V=%zu", i < 10000 ? "&" : "", i, i);
+    cr_assert_eq(core_form_parse(body, len, NULL, &f, &err), CORE_OK, "%s", err.message);
+    core_form **m = NULL;
+    size_t nm = 0;
+    cr_assert_eq(core_form_members(f, "M.member", 10000, &m, &nm, &err), CORE_OK, "%s",
+                 err.message);
+    cr_assert_eq(nm, 10000);
+    cr_assert_str_eq(core_form_get(m[0], "V"), "1");
+    cr_assert_str_eq(core_form_get(m[9999], "V"), "10000");
+    core_form_members_free(m, nm);
+    core_form_free(f);
     free(body);
 }
 
