@@ -2077,6 +2077,11 @@ int sns_op_publish_batch(sns_model *m, const cJSON *req, cJSON **out, cJSON *d, 
         }
         const char *msg = str_field(e, "Message");
         total += msg ? strlen(msg) : 0;
+        /* Attributes count toward the limit, as they do for one Publish; their
+         * errors are the entry's own, reported below. */
+        core_err ignored;
+        check_message_attributes(cJSON_GetObjectItemCaseSensitive(e, "MessageAttributes"), &total,
+                                 &ignored);
     }
     if (rc == CORE_OK && total > MAX_MESSAGE)
         rc = core_err_set(err, 400, "BatchRequestTooLong",

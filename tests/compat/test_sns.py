@@ -497,6 +497,26 @@ class SNS(unittest.TestCase):
         self.assertEqual(ET.fromstring(text).find(NS + "Error/" + NS + "Code").text,
                          "RequestEntityTooLarge")
 
+    def test_json_form_for_in_process_callers(self):
+        where = urllib.parse.urlparse(self.emu.aws)
+        hdrs = [("X-Amz-Target", "AmazonSimpleNotificationService.Publish"),
+                ("Content-Type", "application/x-amz-json-1.0")]
+        body = json.dumps({"TopicArn": ORDERS, "Message": "json form"}).encode()
+        status, h, data = harness.http_raw(where, "POST", "/", body, hdrs)
+        self.assertEqual(status, 200, data)
+        self.assertEqual(len(json.loads(data)["MessageId"]), 36)
+        body = json.dumps({"TopicArn": ORDERS + "-gone", "Message": "m"}).encode()
+        status, h, data = harness.http_raw(where, "POST", "/", body, hdrs)
+        self.assertEqual(status, 404)
+        self.assertEqual(json.loads(data), {"__type": "NotFoundException",
+                                            "message": "Topic does not exist"})
+        self.assertEqual(h["x-amzn-query-error"], "NotFound;Sender")
+        status, h, data = harness.http_raw(where, "POST", "/", b"[1]", hdrs)
+        self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
+        status, h, data = harness.http_raw(
+            where, "POST", "/", b"{}", [("X-Amz-Target", "AmazonSimpleNotificationService.Fly")])
+        self.assertEqual((status, json.loads(data)["__type"]), (400, "InvalidAction"))
+
     def test_aws_cli(self):
         name = "cli-" + uuid.uuid4().hex[:6]
         rc, out, e = self.cli("create-topic", "--name", name)
