@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/form.h"
+#include "core/outbox.h"
 #include "core/template.h"
 #include "sns/model.h"
 #include "sns/wire.h"
@@ -894,6 +895,28 @@ Test(sns, state_survives_a_reopen)
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+Test(sns, the_outbox_takes_every_sns_delivery_channel)
+{
+    core_outbox *box = NULL;
+    core_err err;
+    cr_assert_eq(core_outbox_open(NULL, &box, &err), CORE_OK, "%s", err.message);
+    static const char *const channels[] = {"topic", "email", "email-json", "sms", "sqs",
+                                           "lambda", "http", "https", "firehose", "application"};
+    for (size_t i = 0; i < sizeof channels / sizeof *channels; i++) {
+        core_outbox_message msg = {.channel = channels[i], .to = "x", .body = "b",
+                                   .source = "sns"};
+        cr_assert_eq(core_outbox_append(box, 1, &msg, NULL, &err), CORE_OK, "%s: %s",
+                     channels[i], err.message);
+    }
+    core_outbox_message fax = {.channel = "fax", .to = "x", .body = "b", .source = "sns"};
+    cr_assert_eq(core_outbox_append(box, 1, &fax, NULL, &err), CORE_ERROR);
+    cr_assert_str_eq(err.type, "ValidationException");
+    cJSON *list = core_outbox_list(box, "x");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(list, "messages")), 10);
+    cJSON_Delete(list);
+    core_outbox_close(box);
 }
 
 /* --- the wire ----------------------------------------------------------------- */
