@@ -143,9 +143,10 @@ struct exec_ctx {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_int cancelled; /* aborted, or the runtime is stopping */
+    atomic_int timed_out; /* the machine's deadline passed: cancelled, then closed TIMED_OUT */
     int64_t next_id;
     int64_t top_offset;   /* persisted offset: the top-level branch's */
-    int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
+    int64_t deadline_ms;  /* start + TimeoutSeconds (capped: exec_deadline), execution time */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
     pending_event *pending;
@@ -187,9 +188,13 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
 }
 
 /* The whole execution is cancelled (aborted, lost, or the host stopping). */
+static int deadline_hit(const branch *b);
+
 static int exec_cancelled(const branch *b)
 {
     if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
+        return 1;
+    if (deadline_hit(b))
         return 1;
     const sfn_runtime_opts *o = &b->ex->rt->opts;
     if (o->alive && !o->alive(o->alive_ctx)) {
@@ -210,15 +215,58 @@ static int is_cancelled(const branch *b)
     return 0;
 }
 
-/* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile. */
+/* The machine's TimeoutSeconds ran out: the execution stops as StopExecution
+ * stops it (every branch sees it cancelled at its next check or wake-up) and
+ * run_loaded closes it TIMED_OUT instead of ABORTED. */
+static void mark_timed_out(exec_ctx *ex)
+{
+    atomic_store(&ex->timed_out, 1);
+    atomic_store(&ex->cancelled, 1);
+}
+
+/* 1 (and the execution marked timed out) once this branch's time reached the
+ * execution's deadline. */
+static int deadline_hit(const branch *b)
+{
+    exec_ctx *ex = b->ex;
+    if (!ex->deadline_ms)
+        return 0;
+    if (!atomic_load(&ex->timed_out) && branch_now(b) < ex->deadline_ms)
+        return 0;
+    mark_timed_out(ex);
+    return 1;
+}
+
+/* Cut a wait of *delay_ms that would outlast the deadline down to the time left.
+ * 1 if cut: when that wait completes, the execution has timed out. */
+static int deadline_clip(const branch *b, int64_t *delay_ms)
+{
+    const exec_ctx *ex = b->ex;
+    if (!ex->deadline_ms || *delay_ms <= 0)
+        return 0;
+    int64_t left = ex->deadline_ms - branch_now(b);
+    if (*delay_ms < left)
+        return 0;
+    *delay_ms = left > 0 ? left : 0;
+    return 1;
+}
+
+/* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile
+ * (the machine's deadline included: a wait never outlasts it). */
 static int branch_sleep(branch *b, int64_t delay_ms)
 {
-    if (delay_ms <= 0)
+    int clipped = deadline_clip(b, &delay_ms);
+    if (delay_ms <= 0) {
+        if (clipped)
+            mark_timed_out(b->ex);
         return is_cancelled(b) ? -1 : 0;
+    }
     if (core_clock_get_mode(b->ex->rt->opts.clock) == CORE_CLOCK_VIRTUAL) {
         b->offset_ms += delay_ms;
         if (b->top)
             b->ex->top_offset = b->offset_ms;
+        if (clipped)
+            mark_timed_out(b->ex);
         return is_cancelled(b) ? -1 : 0;
     }
     int64_t until = core_clock_monotonic_ms() + delay_ms;
@@ -240,6 +288,8 @@ static int branch_sleep(branch *b, int64_t delay_ms)
         pthread_cond_timedwait(&b->ex->wake, &b->ex->lock, &ts);
     }
     pthread_mutex_unlock(&b->ex->lock);
+    if (clipped && core_clock_monotonic_ms() >= until)
+        mark_timed_out(b->ex); /* slept to the deadline, not woken early */
     return is_cancelled(b) ? -1 : 0;
 }
 
@@ -551,8 +601,8 @@ static err_outcome handle_error(branch *b, const char *name, const cJSON *state,
                                 const cJSON *raw_input, int *retries, size_t n_retriers,
                                 core_err *err, cJSON **output, const char **next)
 {
-    if (is_runtime(err))
-        return ERR_FAIL;
+    if (is_runtime(err) || !strcmp(err->type, "States.DataLimitExceeded"))
+        return ERR_FAIL; /* terminal: no Retry or Catch handles these */
     const cJSON *retry = sf(state, F_RETRY);
     size_t i = 0;
     const cJSON *r;
@@ -730,6 +780,16 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
     return rc;
 }
 
+/* The name the data limit's cause gives a task (or Parallel, Map) result: set
+ * by run_states for the state it runs (this thread's), see data_limit_name. */
+static _Thread_local const char *tl_limit_name;
+
+/* A task's, a Parallel's or a Map's result over the payload quota (see datalimit.c). */
+static int result_too_large(const cJSON *result, core_err *err)
+{
+    return sfn_data_limit_check(result, tl_limit_name, err) != CORE_OK;
+}
+
 /* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed).
  * movable (may be NULL): the caller's owned raw input, which the result may be
  * put into in place (then set NULL) when nothing can fail afterwards (no
@@ -737,6 +797,10 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
 static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **movable,
                          cJSON *result, const cJSON *ctx, cJSON **out, core_err *err)
 {
+    if (result_too_large(result, err)) {
+        cJSON_Delete(result);
+        return CORE_ERROR;
+    }
     const cJSON *sel = sf(state, F_RESULT_SELECTOR);
     if (sel) {
         cJSON *selected = NULL;
@@ -877,9 +941,6 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
         }
         cJSON_Delete(v);
     }
-    if (rc == CORE_OK && b->top && b->ex->deadline_ms &&
-        branch_now(b) + delay > b->ex->deadline_ms)
-        delay = b->ex->deadline_ms - branch_now(b); /* the execution times out meanwhile */
     if (rc == CORE_OK) {
         /* A virtual-time wait takes no wall time: no side effect, no commit. */
         checkpoint(b, name, input, NULL, 0,
@@ -888,12 +949,6 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
             cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
             return RUN_CANCEL;
-        }
-        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
-            cJSON_Delete(eff_own);
-            cJSON_Delete(ctx);
-            core_err_set(err, 400, "States.Timeout", "The execution timed out");
-            return RUN_TIMEOUT;
         }
         rc = output_path(state, effective, ctx, out, err);
     }
@@ -1084,6 +1139,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
             rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
+        if (rc == CORE_OK) /* the task's input after Parameters is held to the quota too */
+            rc = sfn_data_limit_check(params, name, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
         if (rc == CORE_OK && b->ex->ephemeral) {
@@ -1227,7 +1284,9 @@ static void *child_main(void *arg)
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
+    const char *outer_name = tl_limit_name; /* the parent's, when it runs the child itself */
     c->rc = run_states(&c->b, c->machine, start ? start : "", in, 0, NULL, &c->output, &c->err);
+    tl_limit_name = outer_name;
     if (c->rc == RUN_FAIL && !c->tolerant && c->b.stop)
         atomic_store(c->b.stop, 1);
     return NULL;
@@ -1326,7 +1385,8 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
 typedef struct map_run {
     child *kids;
     int n;
-    atomic_int next_index;
+    atomic_int next_slot; /* the slot the next map_worker takes */
+    int slots;
     atomic_int *stop;
     branch *parent;
     const char *name;
@@ -1343,14 +1403,20 @@ static void emit_iteration(branch *b, const char *type, const char *name, int in
     emit(b, type, root);
 }
 
+/* One of MaxConcurrency slots: iterations slot, slot + slots, ... one after
+ * the other, each starting when the one before it in the slot ended — in the
+ * execution's time too, so under --time virtual a Map with MaxConcurrency 1
+ * takes the sum of its iterations' waits, as on AWS, and the timestamps do not
+ * depend on which thread the scheduler ran first. */
 static void *map_worker(void *arg)
 {
     map_run *mr = arg;
-    for (;;) {
-        int i = atomic_fetch_add(&mr->next_index, 1);
-        if (i >= mr->n)
-            break;
+    int slot = atomic_fetch_add(&mr->next_slot, 1);
+    int64_t slot_offset = mr->parent->offset_ms;
+    for (int i = slot; slot < mr->slots && i < mr->n; i += mr->slots) {
         child *c = &mr->kids[i];
+        if (c->b.offset_ms < slot_offset)
+            c->b.offset_ms = slot_offset;
         if (atomic_load(mr->stop) || is_cancelled(mr->parent)) {
             c->rc = RUN_CANCEL;
             cJSON_Delete(c->input);
@@ -1359,6 +1425,7 @@ static void *map_worker(void *arg)
         }
         emit_iteration(&c->b, "MapIterationStarted", mr->name, i);
         child_main(c);
+        slot_offset = c->b.offset_ms;
         if (c->rc == RUN_OK)
             emit_iteration(&c->b, "MapIterationSucceeded", mr->name, i);
         else if (c->rc == RUN_FAIL)
@@ -1440,17 +1507,18 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 int threads = mc > 0 ? mc : MAP_DEFAULT_THREADS;
                 if (threads > n)
                     threads = n;
-                map_run mr = {.kids = kids, .n = n, .stop = &stop, .parent = b, .name = name};
-                atomic_init(&mr.next_index, 0);
+                map_run mr = {.kids = kids, .n = n, .stop = &stop, .parent = b, .name = name,
+                              .slots = threads};
+                atomic_init(&mr.next_slot, 0);
                 pthread_t *th = calloc((size_t)threads + 1, sizeof *th);
                 int started = 0;
                 for (int t = 0; t < threads; t++)
                     if (pthread_create(&th[t], NULL, map_worker, &mr) == 0)
                         started++;
-                if (!started)
-                    map_worker(&mr);
                 for (int t = 0; t < started; t++)
                     pthread_join(th[t], NULL);
+                while (atomic_load(&mr.next_slot) < threads) /* slots no thread could take */
+                    map_worker(&mr);
                 free(th);
                 cJSON *results = cJSON_CreateArray();
                 int failures = 0, first_fail = -1, cancelled = 0;
@@ -1524,11 +1592,6 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
-        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
-            cJSON_Delete(input);
-            core_err_set(err, 400, "States.Timeout", "The execution timed out");
-            return RUN_TIMEOUT;
-        }
         const state_slot *slot = index_find(b->ex->index, states, name);
         const cJSON *state = slot ? slot->state : field(states, name);
         const char *type = slot ? slot->type : str_field(state, "Type");
@@ -1547,6 +1610,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         const char *next = NULL;
         int rc;
         core_err_clear(err);
+        tl_limit_name = name;
         if (!strcmp(type, "Pass")) {
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = slot ? slot->next : sstr(state, F_NEXT);
@@ -1582,6 +1646,8 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         }
         entered = 0;
         first = 0;
+        if (rc == RUN_OK && sfn_data_limit_check(output, name, err) != CORE_OK)
+            rc = RUN_FAIL; /* the state's output, and so the execution's, over the quota */
         if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
             strncmp(err->message, "An error occurred", 17) != 0) {
             /* AWS's wording for a runtime error inside a state. */
@@ -1840,6 +1906,31 @@ static void active_remove(sfn_runtime *rt, exec_ctx *ex)
     pthread_mutex_unlock(&rt->lock);
 }
 
+/* The machine's deadline passed (root: an empty details object, consumed). As
+ * AWS records it: one ExecutionTimedOut event with error States.Timeout and no
+ * cause, previousEventId 0 (the service writes it, not a state), stamped with
+ * the deadline itself; the execution TIMED_OUT (DescribeExecution shows no
+ * error or cause: wire.c) and stopDate = startDate + TimeoutSeconds. */
+static void close_timed_out(branch *b, cJSON *root)
+{
+    exec_ctx *ex = b->ex;
+    cJSON_AddStringToObject(details_obj(root, "executionTimedOutEventDetails"), "error",
+                            "States.Timeout");
+    b->prev_id = 0;
+    emit(b, "ExecutionTimedOut", root);
+    /* a real-time task that returned late: the event is the deadline's, not now's */
+    int64_t stop = ex->deadline_ms;
+    pthread_mutex_lock(&ex->lock);
+    if (ex->n_pending > 1 && ex->pending[ex->n_pending - 2].ev.ts_ms > stop)
+        stop = ex->pending[ex->n_pending - 2].ev.ts_ms;
+    if (ex->n_pending)
+        ex->pending[ex->n_pending - 1].ev.ts_ms = stop;
+    pthread_mutex_unlock(&ex->lock);
+    /* the row keeps the error for the record; the wire leaves it out as AWS does */
+    sfn_exec_update u = {.status = "TIMED_OUT", .error = "States.Timeout", .stop_ms = stop};
+    flush(b, &u);
+}
+
 static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -1853,13 +1944,8 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
         u.status = "SUCCEEDED";
         u.output = out_text;
     } else if (rc == RUN_TIMEOUT) {
-        cJSON *d = details_obj(root, "executionTimedOutEventDetails");
-        cJSON_AddStringToObject(d, "error", err->type);
-        cJSON_AddStringToObject(d, "cause", err->message);
-        emit(b, "ExecutionTimedOut", root);
-        u.status = "TIMED_OUT";
-        u.error = err->type;
-        u.cause = err->message;
+        close_timed_out(b, root);
+        return;
     } else {
         cJSON *d = details_obj(root, "executionFailedEventDetails");
         cJSON_AddStringToObject(d, "error", err->type);
@@ -1872,6 +1958,21 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     u.stop_ms = branch_now(b);
     flush(b, &u);
     free(out_text);
+}
+
+/* When the execution times out, in execution time: its start plus the machine's
+ * TimeoutSeconds, within AWS's longest execution (a year for STANDARD, five
+ * minutes for EXPRESS: past it AWS times the execution out whatever the
+ * definition says). From the persisted start date, so a resumed execution keeps
+ * its deadline rather than restarting the count. */
+static int64_t exec_deadline(const exec_ctx *ex)
+{
+    int64_t cap_s = ex->express ? 300 : 365LL * 24 * 3600;
+    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
+    int64_t secs = cap_s;
+    if (cJSON_IsNumber(tmo) && tmo->valuedouble >= 1 && tmo->valuedouble < (double)cap_s)
+        secs = (int64_t)tmo->valuedouble;
+    return ex->row.start_ms + secs * 1000;
 }
 
 /* Run the execution whose row ex holds (owned by ex) to its end. */
@@ -1888,9 +1989,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     ex->definition = dtext ? def_acquire(rt, dtext, &ex->index) : NULL;
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
-    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
-    if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
-        ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
+    ex->deadline_ms = exec_deadline(ex);
     active_add(rt, ex);
 
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
@@ -1906,6 +2005,8 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
                         ex->row.pos_retries, &output, &run_err);
     if (rc != RUN_CANCEL && !is_cancelled(&top))
         close_execution(&top, rc, output, &run_err);
+    else if (atomic_load(&ex->timed_out) && !ex->write_failed)
+        close_execution(&top, RUN_TIMEOUT, NULL, &run_err); /* with the pending events */
     else if (!ex->deferred || ex->express || ex->ephemeral)
         flush(&top, NULL); /* what happened so far, for the record */
     /* else the pending events are of pure steps a resume redoes from the committed
