@@ -66,6 +66,8 @@
 #include "stepfunctions/sfn_impl.h"
 
 #define MAP_DEFAULT_THREADS 10
+/* AWS's history quota: a STANDARD execution's event 25,000 is its failure. */
+#define SFN_MAX_EVENTS 25000
 
 typedef struct job {
     char *arn;
@@ -144,6 +146,7 @@ struct exec_ctx {
     pthread_cond_t wake;
     atomic_int cancelled; /* aborted, or the runtime is stopping */
     atomic_int timed_out; /* the machine's deadline passed: cancelled, then closed TIMED_OUT */
+    atomic_int history_full; /* SFN_MAX_EVENTS reached: cancelled, then closed FAILED */
     int64_t next_id;
     int64_t top_offset;   /* persisted offset: the top-level branch's */
     int64_t deadline_ms;  /* start + TimeoutSeconds (capped: exec_deadline), execution time */
@@ -310,6 +313,15 @@ static void emit(branch *b, const char *type, cJSON *details)
     char *text = details ? cJSON_PrintUnformatted(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
+    if (ex->next_id >= SFN_MAX_EVENTS && !ex->express && strncmp(type, "Execution", 9) != 0) {
+        /* The history is full: this event is not written; the execution stops as
+         * StopExecution stops it and run_loaded fails it with event 25,000. */
+        atomic_store(&ex->history_full, 1);
+        atomic_store(&ex->cancelled, 1);
+        pthread_mutex_unlock(&ex->lock);
+        free(text);
+        return;
+    }
     if (ex->n_pending == ex->cap_pending) {
         size_t cap = ex->cap_pending ? ex->cap_pending * 2 : 16;
         pending_event *grown = realloc(ex->pending, cap * sizeof *grown);
@@ -438,7 +450,8 @@ static void emit_error(branch *b, const char *type, const char *details_key,
         cJSON_AddStringToObject(d, "resource", resource);
     }
     cJSON_AddStringToObject(d, "error", err->type);
-    cJSON_AddStringToObject(d, "cause", err->message);
+    if (err->message[0]) /* AWS leaves an empty cause out (a TaskTimedOut has none) */
+        cJSON_AddStringToObject(d, "cause", err->message);
     emit(b, type, root);
 }
 
@@ -1947,13 +1960,17 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
         close_timed_out(b, root);
         return;
     } else {
+        /* AWS leaves out what is empty: a States.Timeout of a task has no cause, a
+         * Fail state may name neither error nor cause. */
         cJSON *d = details_obj(root, "executionFailedEventDetails");
-        cJSON_AddStringToObject(d, "error", err->type);
-        cJSON_AddStringToObject(d, "cause", err->message);
+        if (err->type[0])
+            cJSON_AddStringToObject(d, "error", err->type);
+        if (err->message[0])
+            cJSON_AddStringToObject(d, "cause", err->message);
         emit(b, "ExecutionFailed", root);
         u.status = "FAILED";
-        u.error = err->type;
-        u.cause = err->message;
+        u.error = err->type[0] ? err->type : NULL;
+        u.cause = err->message[0] ? err->message : NULL;
     }
     u.stop_ms = branch_now(b);
     flush(b, &u);
@@ -2007,6 +2024,12 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
         close_execution(&top, rc, output, &run_err);
     else if (atomic_load(&ex->timed_out) && !ex->write_failed)
         close_execution(&top, RUN_TIMEOUT, NULL, &run_err); /* with the pending events */
+    else if (atomic_load(&ex->history_full) && !ex->write_failed) {
+        core_err_set(&run_err, 400, "States.Runtime",
+                     "The execution reached the maximum number of history events (%d).",
+                     SFN_MAX_EVENTS);
+        close_execution(&top, RUN_FAIL, NULL, &run_err);
+    }
     else if (!ex->deferred || ex->express || ex->ephemeral)
         flush(&top, NULL); /* what happened so far, for the record */
     /* else the pending events are of pure steps a resume redoes from the committed

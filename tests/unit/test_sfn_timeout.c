@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "stepfunctions/lang.h"
@@ -32,14 +33,20 @@ static core_clock *clk;
 static sfn_mocks *mocks;
 static int lambda_calls;
 
-/* The fake Lambda: {"fail": "Type"} fails with that errorType; {"big": n}
- * answers a string of n 'x'; anything else answers {"ok": true}. */
+/* The fake Lambda: {"sleepMs": n} first sleeps n ms; {"fail": "Type"} fails
+ * with that errorType; {"big": n} answers a string of n 'x'; anything else
+ * answers {"ok": true}. */
 static int fake_lambda(void *ctx, const char *function, const cJSON *payload, cJSON **result,
                        core_err *err)
 {
     (void)ctx;
     (void)function;
     lambda_calls++;
+    const cJSON *sleep_ms = cJSON_GetObjectItemCaseSensitive(payload, "sleepMs");
+    if (cJSON_IsNumber(sleep_ms)) {
+        struct timespec ts = {sleep_ms->valueint / 1000, (sleep_ms->valueint % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     const cJSON *fail = cJSON_GetObjectItemCaseSensitive(payload, "fail");
     if (cJSON_IsString(fail))
         return core_err_set(err, 400, fail->valuestring,
@@ -753,6 +760,112 @@ Test(sfn_timeout, map_iterations_beyond_max_concurrency_wait_for_a_slot_in_execu
         cr_assert_eq(r.row.stop_ms - r.row.start_ms, cases[i].took_ms,
                      "MaxConcurrency %s took %lld ms", cases[i].concurrency,
                      (long long)(r.row.stop_ms - r.row.start_ms));
+        release(&r);
+    }
+}
+
+/* ---- the history quota ---------------------------------------------------------------------------- */
+
+Test(sfn_timeout, a_loop_without_end_fails_at_aws_25000_history_events)
+{
+    int64_t wall = core_clock_monotonic_ms();
+    run r;
+    execute("{\"StartAt\": \"Loop\", \"States\": {"
+            "\"Loop\": {\"Type\": \"Pass\", \"Next\": \"Check\"},"
+            "\"Check\": {\"Type\": \"Choice\", \"Choices\": [{\"Variable\": \"$.spin\", "
+            "\"BooleanEquals\": true, \"Next\": \"Loop\"}], \"Default\": \"Out\"},"
+            "\"Out\": {\"Type\": \"Succeed\"}}}",
+            "{\"spin\": true}", &r);
+    cr_assert_lt(core_clock_monotonic_ms() - wall, 60000);
+    cr_assert_str_eq(r.row.status, "FAILED");
+    cr_assert_str_eq(r.row.error, "States.Runtime");
+    cr_assert_str_eq(r.row.cause,
+                     "The execution reached the maximum number of history events (25000).");
+    cr_assert_eq(cJSON_GetArraySize(r.events), 25000);
+    const cJSON *last = last_event(&r);
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(last, "type")->valuestring,
+                     "ExecutionFailed");
+    cr_assert_eq(num(last, "id"), 25000);
+    cr_assert_eq(num(last, "previousEventId"), 24999);
+    for (int i = 0; i < 25000; i++)
+        cr_assert_eq(num(event(&r, i), "id"), i + 1);
+    release(&r);
+}
+
+/* ---- task timeouts and empty causes as AWS writes them ------------------------------------------ */
+
+Test(sfn_timeout, timeout_seconds_path_and_heartbeat_reach_task_scheduled_and_time_the_task_out)
+{
+    run r;
+    execute("{\"StartAt\": \"T\", \"States\": {" LAMBDA_TASK(
+                "T", ", \"TimeoutSecondsPath\": \"$.t\", \"HeartbeatSeconds\": 1, "
+                     "\"End\": true") "}}",
+            "{\"t\": 2, \"sleepMs\": 2100}", &r);
+    cr_assert_str_eq(r.row.status, "FAILED");
+    cr_assert_str_eq(r.row.error, "States.Timeout");
+    cr_assert_null(r.row.cause, "AWS has no cause for a task timeout: %s", r.row.cause);
+    cr_assert_str_eq(r.types, "ExecutionStarted,TaskStateEntered,TaskScheduled,TaskStarted,"
+                              "TaskTimedOut,ExecutionFailed");
+    const cJSON *sched = cJSON_GetObjectItemCaseSensitive(event(&r, 2), "taskScheduledEventDetails");
+    cr_assert_eq(num(sched, "timeoutInSeconds"), 2);
+    cr_assert_eq(num(sched, "heartbeatInSeconds"), 1);
+    /* LocalStack's AWS-recorded snapshot: {"error", "resource", "resourceType"}, no cause */
+    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(event(&r, 4), "taskTimedOutEventDetails");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(tmo, "error")->valuestring, "States.Timeout");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(tmo, "resourceType")->valuestring, "lambda");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(tmo, "resource")->valuestring, "invoke");
+    cr_assert_null(cJSON_GetObjectItemCaseSensitive(tmo, "cause"));
+    const cJSON *failed = cJSON_GetObjectItemCaseSensitive(last_event(&r),
+                                                           "executionFailedEventDetails");
+    cr_assert_null(cJSON_GetObjectItemCaseSensitive(failed, "cause"));
+    release(&r);
+    run bad;
+    execute_named("e2", "{\"StartAt\": \"T\", \"States\": {" LAMBDA_TASK(
+                            "T", ", \"TimeoutSecondsPath\": \"$.t\", \"End\": true") "}}",
+                  "{\"t\": 0}", &bad);
+    cr_assert_str_eq(bad.row.status, "FAILED");
+    cr_assert_str_eq(bad.row.error, "States.Runtime");
+    cr_assert(strstr(bad.row.cause, "TimeoutSecondsPath"), "%s", bad.row.cause);
+    cr_assert_eq(count_type(&bad, "TaskScheduled"), 0);
+    release(&bad);
+}
+
+Test(sfn_timeout, a_fail_state_without_cause_or_error_leaves_them_out)
+{
+    static const struct {
+        const char *fields, *error, *cause;
+    } cases[] = {
+        {"\"Error\": \"E\"", "E", NULL},
+        {"\"Cause\": \"C\"", NULL, "C"},
+        {"\"Comment\": \"none\"", NULL, NULL},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char def[256], name[16];
+        snprintf(def, sizeof def,
+                 "{\"StartAt\": \"F\", \"States\": {\"F\": {\"Type\": \"Fail\", %s}}}",
+                 cases[i].fields);
+        snprintf(name, sizeof name, "f%zu", i);
+        run r;
+        execute_named(name, def, "{}", &r);
+        cr_assert_str_eq(r.row.status, "FAILED", "case %zu", i);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(last_event(&r),
+                                                          "executionFailedEventDetails");
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(d, "error");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(d, "cause");
+        if (cases[i].error) {
+            cr_assert_str_eq(r.row.error, cases[i].error, "case %zu", i);
+            cr_assert_str_eq(e->valuestring, cases[i].error, "case %zu", i);
+        } else {
+            cr_assert_null(r.row.error, "case %zu", i);
+            cr_assert_null(e, "case %zu", i);
+        }
+        if (cases[i].cause) {
+            cr_assert_str_eq(r.row.cause, cases[i].cause, "case %zu", i);
+            cr_assert_str_eq(c->valuestring, cases[i].cause, "case %zu", i);
+        } else {
+            cr_assert_null(r.row.cause, "case %zu", i);
+            cr_assert_null(c, "case %zu", i);
+        }
         release(&r);
     }
 }
