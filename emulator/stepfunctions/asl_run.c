@@ -1037,6 +1037,33 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
     return CORE_OK;
 }
 
+/* HeartbeatSeconds or HeartbeatSecondsPath in seconds (0: none), for TaskScheduled:
+ * heartbeats come only from callback and activity tasks, which are not emulated. */
+static int task_heartbeat(const cJSON *state, const cJSON *effective, double *out,
+                          core_err *err)
+{
+    *out = 0;
+    const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
+    if (cJSON_IsNumber(hb)) {
+        *out = hb->valuedouble;
+        return CORE_OK;
+    }
+    const char *path = str_field(state, "HeartbeatSecondsPath");
+    if (!path)
+        return CORE_OK;
+    cJSON *v = NULL;
+    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
+        v->valuedouble < 1) {
+        cJSON_Delete(v);
+        return core_err_set(err, 400, "States.Runtime",
+                            "The HeartbeatSecondsPath '%s' did not resolve to a positive integer",
+                            path);
+    }
+    *out = v->valuedouble;
+    cJSON_Delete(v);
+    return CORE_OK;
+}
+
 /* Chaos, then the mock config, then the real integration: chaos comes first so a
  * seeded fault matrix can run over mocked sagas. */
 /* Run a task: *result its (owned) result. With share, a mocked result may share
@@ -1148,6 +1175,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         cJSON *eff_own = NULL, *par_own = NULL, *result = NULL;
         const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
+        double heartbeat_s = 0;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
@@ -1156,6 +1184,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             rc = sfn_data_limit_check(params, name, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
+        if (rc == CORE_OK)
+            rc = task_heartbeat(state, effective, &heartbeat_s, err);
         if (rc == CORE_OK && b->ex->ephemeral) {
             /* Nobody reads these events: their ids, not their details. */
             emit(b, bare ? "LambdaFunctionScheduled" : "TaskScheduled", NULL);
@@ -1180,9 +1210,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 free(p);
                 if (timeout_ms)
                     cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
-                const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
-                if (cJSON_IsNumber(hb))
-                    cJSON_AddNumberToObject(d, "heartbeatInSeconds", hb->valuedouble);
+                if (heartbeat_s > 0)
+                    cJSON_AddNumberToObject(d, "heartbeatInSeconds", heartbeat_s);
                 emit(b, "TaskScheduled", root);
                 root = cJSON_CreateObject();
                 d = details_obj(root, "taskStartedEventDetails");
@@ -1449,6 +1478,40 @@ static void *map_worker(void *arg)
     return NULL;
 }
 
+/* A Map limit (MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage):
+ * the field's number, or the number its ...Path field selects in the effective
+ * input. *set is 0 when neither is given. A path that selects nothing, or not a
+ * non-negative number, is States.Runtime. */
+static int map_limit(const cJSON *state, const char *key, const cJSON *effective, double *out,
+                     int *set, core_err *err)
+{
+    char path_key[48];
+    snprintf(path_key, sizeof path_key, "%sPath", key);
+    const cJSON *f = field(state, key);
+    const char *path = str_field(state, path_key);
+    *set = 0;
+    *out = 0;
+    if (cJSON_IsNumber(f)) {
+        *set = 1;
+        *out = f->valuedouble;
+        return CORE_OK;
+    }
+    if (!path)
+        return CORE_OK;
+    cJSON *v = NULL;
+    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
+        v->valuedouble < 0) {
+        cJSON_Delete(v);
+        return core_err_set(err, 400, "States.Runtime",
+                            "The %s '%.200s' did not resolve to a non-negative number", path_key,
+                            path);
+    }
+    *set = 1;
+    *out = v->valuedouble;
+    cJSON_Delete(v);
+    return CORE_OK;
+}
+
 static int run_map(branch *b, const char *name, const cJSON *state, const cJSON *input,
                    cJSON **out, const char **next, core_err *err)
 {
@@ -1477,21 +1540,27 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                                   name);
             }
         }
+        double mc_v = 0, tc_v = 0, tp_v = 0;
+        int mc_set = 0, tc_set = 0, tp_set = 0;
+        if (rc == CORE_OK)
+            rc = map_limit(state, "MaxConcurrency", effective, &mc_v, &mc_set, err);
+        if (rc == CORE_OK)
+            rc = map_limit(state, "ToleratedFailureCount", effective, &tc_v, &tc_set, err);
+        if (rc == CORE_OK)
+            rc = map_limit(state, "ToleratedFailurePercentage", effective, &tp_v, &tp_set, err);
         if (rc == CORE_OK) {
             int n = cJSON_GetArraySize(items);
             cJSON *root = cJSON_CreateObject();
             cJSON_AddNumberToObject(details_obj(root, "mapStateStartedEventDetails"), "length", n);
             emit(b, "MapStateStarted", root);
             checkpoint(b, name, input, retries, n_retriers, 1);
-            const cJSON *tc = field(state, "ToleratedFailureCount");
-            const cJSON *tp = field(state, "ToleratedFailurePercentage");
-            int tolerant = cJSON_IsNumber(tc) || cJSON_IsNumber(tp);
+            int tolerant = tc_set || tp_set;
             double tolerated = 0;
-            if (cJSON_IsNumber(tc))
-                tolerated = tc->valuedouble;
-            if (cJSON_IsNumber(tp)) {
-                double byp = tp->valuedouble * n / 100.0;
-                tolerated = cJSON_IsNumber(tc) && tc->valuedouble < byp ? tc->valuedouble : byp;
+            if (tc_set)
+                tolerated = tc_v;
+            if (tp_set) {
+                double byp = tp_v * n / 100.0;
+                tolerated = tc_set && tc_v < byp ? tc_v : byp;
             }
             atomic_int stop = 0;
             child *kids = calloc((size_t)n + 1, sizeof *kids);
@@ -1516,7 +1585,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 i++;
             }
             if (rc == CORE_OK) {
-                int mc = (int)num_field(state, "MaxConcurrency", 0);
+                int mc = mc_set && mc_v < INT_MAX ? (int)mc_v : 0;
                 int threads = mc > 0 ? mc : MAP_DEFAULT_THREADS;
                 if (threads > n)
                     threads = n;

@@ -869,3 +869,62 @@ Test(sfn_timeout, a_fail_state_without_cause_or_error_leaves_them_out)
         release(&r);
     }
 }
+
+/* ---- ...Path forms the validator accepts take effect at run time -------------------------------- */
+
+Test(sfn_timeout, map_concurrency_and_tolerance_paths_read_the_state_input)
+{
+    /* MaxConcurrencyPath 1: three 4 s waits one after the other */
+    run r;
+    execute_named("p1", "{\"StartAt\": \"Map\", \"States\": {\"Map\": {\"Type\": \"Map\", "
+                        "\"End\": true, \"ItemsPath\": \"$.items\", \"MaxConcurrencyPath\": "
+                        "\"$.mc\", \"ItemProcessor\": {\"StartAt\": \"W\", \"States\": {\"W\": "
+                        "{\"Type\": \"Wait\", \"SecondsPath\": \"$\", \"End\": true}}}}}}",
+                  "{\"items\": [4, 4, 4], \"mc\": 1}", &r);
+    cr_assert_str_eq(r.row.status, "SUCCEEDED");
+    cr_assert_eq(r.row.stop_ms - r.row.start_ms, 12000);
+    release(&r);
+    /* ToleratedFailureCountPath 1: one failure passes, two do not */
+    static const struct {
+        const char *input, *status;
+    } cases[] = {
+        {"{\"tc\": 1, \"items\": [{\"fail\": \"X\"}, {}, {}]}", "SUCCEEDED"},
+        {"{\"tc\": 1, \"items\": [{\"fail\": \"X\"}, {\"fail\": \"X\"}, {}]}", "FAILED"},
+        {"{\"tc\": -1, \"items\": [{}]}", "FAILED"},
+        {"{\"items\": [{}]}", "FAILED"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%zu", i);
+        run t;
+        execute_named(name, "{\"StartAt\": \"Map\", \"States\": {\"Map\": {\"Type\": \"Map\", "
+                            "\"End\": true, \"ItemsPath\": \"$.items\", "
+                            "\"ToleratedFailureCountPath\": \"$.tc\", \"ItemProcessor\": {"
+                            "\"StartAt\": \"T\", \"States\": {\"T\": {\"Type\": \"Task\", "
+                            "\"Resource\": \"arn:aws:lambda:us-east-1:000000000000:function:f\", "
+                            "\"End\": true}}}}}}",
+                      cases[i].input, &t);
+        cr_assert_str_eq(t.row.status, cases[i].status, "case %zu: %s %s", i,
+                         t.row.error ? t.row.error : "", t.row.cause ? t.row.cause : "");
+        if (i == 1)
+            cr_assert_str_eq(t.row.error, "States.ExceedToleratedFailureThreshold");
+        if (i >= 2) {
+            cr_assert_str_eq(t.row.error, "States.Runtime", "case %zu", i);
+            cr_assert(strstr(t.row.cause, "ToleratedFailureCountPath"), "case %zu: %s", i,
+                      t.row.cause);
+        }
+        release(&t);
+    }
+}
+
+Test(sfn_timeout, heartbeat_seconds_path_reaches_task_scheduled)
+{
+    run r;
+    execute("{\"StartAt\": \"T\", \"States\": {" LAMBDA_TASK(
+                "T", ", \"HeartbeatSecondsPath\": \"$.hb\", \"End\": true") "}}",
+            "{\"hb\": 30}", &r);
+    cr_assert_str_eq(r.row.status, "SUCCEEDED");
+    const cJSON *sched = cJSON_GetObjectItemCaseSensitive(event(&r, 2), "taskScheduledEventDetails");
+    cr_assert_eq(num(sched, "heartbeatInSeconds"), 30);
+    release(&r);
+}
