@@ -165,6 +165,79 @@ class Virtual(TimedOut):
         self.assertNotIn("PassStateExited", [e["type"] for e in history(self.sfn, arn)])
 
 
+class Audit(unittest.TestCase):
+    """Items of issue 7 no other suite exercised through a real client."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = harness.Emulator("--time", "virtual").start()
+        cls.sfn = cls.emu.client("stepfunctions")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.cleanup()
+
+    def test_history_without_execution_data_leaves_inputs_and_outputs_out(self):
+        sm = self.sfn.create_state_machine(name="no-data", roleArn=ROLE, definition=json.dumps({
+            "StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": True}}}))[
+            "stateMachineArn"]
+        arn = self.sfn.start_execution(stateMachineArn=sm, input='{"secret": 1}')["executionArn"]
+        wait_done(self.sfn, arn)
+        full = self.sfn.get_execution_history(executionArn=arn)["events"]
+        self.assertIn("input", full[0]["executionStartedEventDetails"])
+        bare = self.sfn.get_execution_history(executionArn=arn,
+                                              includeExecutionData=False)["events"]
+        self.assertEqual([e["type"] for e in bare], [e["type"] for e in full])
+        for e in bare:
+            for key, value in e.items():
+                if key.endswith("EventDetails"):
+                    self.assertNotIn("input", value, e["type"])
+                    self.assertNotIn("output", value, e["type"])
+
+    def test_describe_state_machine_for_execution_gives_the_definition_it_ran(self):
+        first = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+        second = json.dumps({"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}})
+        sm = self.sfn.create_state_machine(name="versioned", roleArn=ROLE,
+                                           definition=first)["stateMachineArn"]
+        arn = self.sfn.start_execution(stateMachineArn=sm)["executionArn"]
+        wait_done(self.sfn, arn)
+        self.sfn.update_state_machine(stateMachineArn=sm, definition=second)
+        d = self.sfn.describe_state_machine_for_execution(executionArn=arn)
+        self.assertEqual(d["stateMachineArn"], sm)
+        self.assertEqual(json.loads(d["definition"]), json.loads(first))
+        self.assertEqual(json.loads(self.sfn.describe_state_machine(stateMachineArn=sm)[
+            "definition"]), json.loads(second))
+
+    def test_dynamodb_update_item_and_delete_item_tasks_reach_the_table(self):
+        ddb = self.emu.client("dynamodb")
+        ddb.create_table(TableName="sfn-audit", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        ddb.put_item(TableName="sfn-audit", Item={"pk": {"S": "k"}, "n": {"N": "1"}})
+        key = {"pk": {"S.$": "$.id"}}
+        sm = self.sfn.create_state_machine(name="ddb-audit", roleArn=ROLE, definition=json.dumps({
+            "StartAt": "Bump", "States": {
+                "Bump": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
+                         "Parameters": {"TableName": "sfn-audit", "Key": key,
+                                        "UpdateExpression": "SET n = n + :one",
+                                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                                        "ReturnValues": "UPDATED_NEW"},
+                         "ResultSelector": {"n.$": "$.Attributes.n.N"}, "ResultPath": "$.bumped",
+                         "Next": "Drop"},
+                "Drop": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
+                         "Parameters": {"TableName": "sfn-audit", "Key": key,
+                                        "ReturnValues": "ALL_OLD"},
+                         "ResultSelector": {"old.$": "$.Attributes.n.N"},
+                         "ResultPath": "$.dropped", "End": True}}}))["stateMachineArn"]
+        arn = self.sfn.start_execution(stateMachineArn=sm, input='{"id": "k"}')["executionArn"]
+        d = wait_done(self.sfn, arn)
+        self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+        out = json.loads(d["output"])
+        self.assertEqual(out["bumped"], {"n": "2"})
+        self.assertEqual(out["dropped"], {"old": "2"})
+        self.assertNotIn("Item", ddb.get_item(TableName="sfn-audit", Key={"pk": {"S": "k"}}))
+
+
 class Real(TimedOut):
     """--time real: the waiting thread is woken at the deadline, and a kill -9
     does not restart the count."""
