@@ -331,6 +331,7 @@ Test(sfn_timeout, a_wait_inside_a_map_iteration_times_the_whole_execution_out)
     assert_timed_out(&r, 10000);
     cr_assert_eq(count_type(&r, "MapIterationSucceeded"), 2, "%s", r.types);
     cr_assert_eq(count_type(&r, "MapStateSucceeded") + count_type(&r, "MapStateFailed"), 0);
+    cr_assert_eq(count_type(&r, "MapIterationAborted"), 1, "%s", r.types);
     release(&r);
 }
 
