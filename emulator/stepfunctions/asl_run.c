@@ -33,6 +33,14 @@
  * top-level offset is persisted with each write, so a resumed execution's
  * timestamps go on from where they were.
  *
+ * Limits. The machine's TimeoutSeconds (exec_deadline) stops an execution as
+ * StopExecution does: every wait is cut at the deadline (deadline_clip), every
+ * branch sees the execution cancelled at its next check (deadline_hit), and
+ * run_loaded closes it TIMED_OUT. Payloads past 256 KiB are the terminal
+ * States.DataLimitExceeded (datalimit.c): a state's output, a result before
+ * its ResultSelector, a task's input after Parameters. The 25,000th event of
+ * a STANDARD execution is its failure (SFN_MAX_EVENTS, in emit).
+ *
  * Durability (see model.c). Events are appended in memory and flushed, together
  * with the position, only around side effects: before a step that has one (a
  * task that is not mocked, a real-time wait, a Parallel or Map) the position
