@@ -26,6 +26,8 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/sfn"
+MOCKS = os.path.join(harness.ROOT, "fixtures", "stepfunctions", "order-processing.mock.json")
+SAGA_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:shoplocal-order-processing"
 
 
 def wait_done(sfn, arn, timeout=30.0):
@@ -236,6 +238,31 @@ class Audit(unittest.TestCase):
         self.assertEqual(out["bumped"], {"n": "2"})
         self.assertEqual(out["dropped"], {"old": "2"})
         self.assertNotIn("Item", ddb.get_item(TableName="sfn-audit", Key={"pk": {"S": "k"}}))
+
+
+class MockConfigFromEnvironment(unittest.TestCase):
+    """SFN_MOCK_CONFIG, the environment's way to --mock-config (Step Functions
+    Local's variable), chooses the test case by the #suffix of the ARN."""
+
+    def test_sfn_mock_config_drives_the_order_saga(self):
+        os.environ["SFN_MOCK_CONFIG"] = MOCKS
+        try:
+            emu = harness.Emulator("--time", "virtual").start()
+        finally:
+            os.environ.pop("SFN_MOCK_CONFIG", None)
+        try:
+            sfn = emu.client("stepfunctions")
+            arn = sfn.start_execution(stateMachineArn=SAGA_ARN + "#HappyPath",
+                                      input='{"orderId": "o-env"}')["executionArn"]
+            d = wait_done(sfn, arn)
+            self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+            self.assertEqual(json.loads(d["output"])["payment"]["result"]["paymentIntentId"],
+                             "pi_mock")
+            with self.assertRaises(ClientError) as e:
+                sfn.start_execution(stateMachineArn=SAGA_ARN + "#NoSuchCase")
+            self.assertEqual(e.exception.response["Error"]["Code"], "InvalidArn")
+        finally:
+            emu.cleanup()
 
 
 class Real(TimedOut):
