@@ -198,9 +198,10 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
     return core_clock_now_ms(rt->opts.clock);
 }
 
-/* The whole execution is cancelled (aborted, lost, or the host stopping). */
 static int deadline_hit(const branch *b);
 
+/* The whole execution is cancelled (aborted, lost, the host stopping, or past
+ * its deadline). */
 static int exec_cancelled(const branch *b)
 {
     if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
@@ -801,8 +802,8 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
     return rc;
 }
 
-/* The name the data limit's cause gives a task (or Parallel, Map) result: set
- * by run_states for the state it runs (this thread's), see data_limit_name. */
+/* The name the data limit's cause gives a task (or Parallel, Map) result: the
+ * state this thread runs, set by run_states (child_main restores the parent's). */
 static _Thread_local const char *tl_limit_name;
 
 /* A task's, a Parallel's or a Map's result over the payload quota (see datalimit.c). */
