@@ -812,6 +812,52 @@ static int result_too_large(const cJSON *result, core_err *err)
     return sfn_data_limit_check(result, tl_limit_name, err) != CORE_OK;
 }
 
+/* What finish_result knows of the output it made, so that run_states need not
+ * measure every state's output against the quota (output_quota): a bound of its
+ * growth over the state's raw input (tl_out_grow), or of the whole output when
+ * the result replaced the input (tl_out_whole); SIZE_MAX: nothing known. Reset
+ * by run_states for each state; set only when finish_result made the output. */
+static _Thread_local size_t tl_out_grow = SIZE_MAX, tl_out_whole = SIZE_MAX;
+
+/* The output is ResultPath(raw input, result), no OutputPath after it: note how
+ * big it can be. A placement adds the result and at most the objects the path
+ * creates on the way (each segment a quoted key, its colon, braces, a comma). */
+static void note_output_bound(const cJSON *result_path, size_t result_bound)
+{
+    if (cJSON_IsNull(result_path))
+        tl_out_grow = 0; /* the input, unchanged */
+    else if (!cJSON_IsString(result_path) || !strcmp(result_path->valuestring, "$"))
+        tl_out_whole = result_bound;
+    else
+        tl_out_grow = result_bound + 10 * strlen(result_path->valuestring) + 16;
+}
+
+/* A state's output against the payload quota, at no cost when a bound settles
+ * it: the one finish_result noted, or the input's own when the state hands its
+ * input on (Choice, Wait, Succeed without InputPath/OutputPath); else measured.
+ * *bound: in, the input's bound (SIZE_MAX: unknown); out, the output's. */
+static int output_quota(const char *type, const cJSON *state, const cJSON *output,
+                        const char *name, size_t *bound, core_err *err)
+{
+    size_t in = *bound, out = SIZE_MAX;
+    if (tl_out_whole != SIZE_MAX)
+        out = tl_out_whole;
+    else if (tl_out_grow != SIZE_MAX && in != SIZE_MAX)
+        out = in + tl_out_grow;
+    else if (in != SIZE_MAX && !sf(state, F_INPUT_PATH) && !sf(state, F_OUTPUT_PATH) &&
+             (!strcmp(type, "Choice") || !strcmp(type, "Wait") || !strcmp(type, "Succeed")))
+        out = in;
+    if (out > SFN_MAX_PAYLOAD) {
+        out = sfn_json_size_bound(output, SFN_MAX_PAYLOAD);
+        if (out > SFN_MAX_PAYLOAD)
+            out = sfn_json_size(output, SFN_MAX_PAYLOAD);
+        if (out > SFN_MAX_PAYLOAD)
+            return sfn_data_limit_check(output, name, err);
+    }
+    *bound = out;
+    return CORE_OK;
+}
+
 /* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed).
  * movable (may be NULL): the caller's owned raw input, which the result may be
  * put into in place (then set NULL) when nothing can fail afterwards (no
@@ -833,12 +879,20 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
         result = selected;
     }
     cJSON *placed = NULL;
-    if (movable && *movable == raw_input && !sf(state, F_OUTPUT_PATH))
-        return sfn_result_path_into(movable, sf(state, F_RESULT_PATH), result, out, err);
-    if (sfn_result_path_take(raw_input, sf(state, F_RESULT_PATH), result, &placed, err) !=
-        CORE_OK)
-        return CORE_ERROR;
-    return output_path_take(state, placed, ctx, out, err);
+    int no_output_path = !sf(state, F_OUTPUT_PATH);
+    size_t result_bound = no_output_path ? sfn_json_size_bound(result, SFN_MAX_PAYLOAD) : 0;
+    int rc;
+    if (movable && *movable == raw_input && no_output_path) {
+        rc = sfn_result_path_into(movable, sf(state, F_RESULT_PATH), result, out, err);
+    } else {
+        if (sfn_result_path_take(raw_input, sf(state, F_RESULT_PATH), result, &placed, err) !=
+            CORE_OK)
+            return CORE_ERROR;
+        rc = output_path_take(state, placed, ctx, out, err);
+    }
+    if (rc == CORE_OK && no_output_path)
+        note_output_bound(sf(state, F_RESULT_PATH), result_bound);
+    return rc;
 }
 
 /* Parameters (or ItemSelector) against the effective input: *params is the
@@ -1189,7 +1243,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
             rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
-        if (rc == CORE_OK) /* the task's input after Parameters is held to the quota too */
+        if (rc == CORE_OK && params != effective) /* the input after Parameters: the quota */
             rc = sfn_data_limit_check(params, name, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
@@ -1335,9 +1389,13 @@ static void *child_main(void *arg)
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
-    const char *outer_name = tl_limit_name; /* the parent's, when it runs the child itself */
+    /* the parent's, when it runs the child on its own thread */
+    const char *outer_name = tl_limit_name;
+    size_t outer_grow = tl_out_grow, outer_whole = tl_out_whole;
     c->rc = run_states(&c->b, c->machine, start ? start : "", in, 0, NULL, &c->output, &c->err);
     tl_limit_name = outer_name;
+    tl_out_grow = outer_grow;
+    tl_out_whole = outer_whole;
     if (c->rc == RUN_FAIL && !c->tolerant && c->b.stop)
         atomic_store(c->b.stop, 1);
     return NULL;
@@ -1678,6 +1736,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
      * ran (it then records <Type>StateAborted): branches start together on AWS, and
      * the history does not depend on which thread the scheduler ran first. */
     int first = !b->top;
+    size_t in_bound = SIZE_MAX; /* of the input's size, for output_quota; unknown yet */
     for (;;) {
         if (first ? exec_cancelled(b) : is_cancelled(b)) {
             cJSON_Delete(input);
@@ -1702,6 +1761,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         int rc;
         core_err_clear(err);
         tl_limit_name = name;
+        tl_out_grow = tl_out_whole = SIZE_MAX;
         if (!strcmp(type, "Pass")) {
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = slot ? slot->next : sstr(state, F_NEXT);
@@ -1737,7 +1797,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         }
         entered = 0;
         first = 0;
-        if (rc == RUN_OK && sfn_data_limit_check(output, name, err) != CORE_OK)
+        if (rc == RUN_OK && output_quota(type, state, output, name, &in_bound, err) != CORE_OK)
             rc = RUN_FAIL; /* the state's output, and so the execution's, over the quota */
         if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
             strncmp(err->message, "An error occurred", 17) != 0) {

@@ -929,3 +929,28 @@ Test(sfn_timeout, heartbeat_seconds_path_reaches_task_scheduled)
     cr_assert_eq(num(sched, "heartbeatInSeconds"), 30);
     release(&r);
 }
+
+Test(sfn_datalimit, results_that_accumulate_fail_at_the_state_that_crosses_the_quota)
+{
+    /* each result fits (100,002 bytes); the output grows by one at each state, and
+     * a Choice hands it on unchanged */
+#define BIG_TASK(name, path, next)                                                        \
+    "\"" name "\": {\"Type\": \"Task\", \"Resource\": "                                   \
+    "\"arn:aws:lambda:us-east-1:000000000000:function:f\", \"ResultPath\": \"" path "\", " \
+    "\"Next\": \"" next "\"}"
+    run r;
+    execute("{\"StartAt\": \"A\", \"States\": {" BIG_TASK("A", "$.a", "B") ","
+            "\"B\": {\"Type\": \"Choice\", \"Choices\": [{\"Variable\": \"$.big\", "
+            "\"IsPresent\": true, \"Next\": \"C\"}]}," BIG_TASK("C", "$.c", "D") ","
+            BIG_TASK("D", "$.d", "E") ","
+            "\"E\": {\"Type\": \"Succeed\"}}}",
+            "{\"big\": 100000}", &r);
+#undef BIG_TASK
+    cr_assert_str_eq(r.row.status, "FAILED", "%s", r.types);
+    cr_assert_str_eq(r.row.error, "States.DataLimitExceeded");
+    cr_assert(strstr(r.row.cause, "'D'"), "%s", r.row.cause);
+    cr_assert_eq(count_type(&r, "TaskStateExited"), 2, "A and C exited: %s", r.types);
+    cr_assert_eq(count_type(&r, "ChoiceStateExited"), 1);
+    cr_assert_eq(lambda_calls, 3);
+    release(&r);
+}
