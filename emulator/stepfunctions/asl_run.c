@@ -198,15 +198,11 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
     return core_clock_now_ms(rt->opts.clock);
 }
 
-static int deadline_hit(const branch *b);
-
-/* The whole execution is cancelled (aborted, lost, the host stopping, or past
- * its deadline). */
+/* The whole execution is cancelled (aborted, lost, the host stopping, or timed
+ * out: deadline_hit). */
 static int exec_cancelled(const branch *b)
 {
     if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
-        return 1;
-    if (deadline_hit(b))
         return 1;
     const sfn_runtime_opts *o = &b->ex->rt->opts;
     if (o->alive && !o->alive(o->alive_ctx)) {
@@ -237,7 +233,8 @@ static void mark_timed_out(exec_ctx *ex)
 }
 
 /* 1 (and the execution marked timed out) once this branch's time reached the
- * execution's deadline. */
+ * execution's deadline. Asked where time can have passed: before each state,
+ * after a task's call (a wait is cut at the deadline by deadline_clip). */
 static int deadline_hit(const branch *b)
 {
     exec_ctx *ex = b->ex;
@@ -1302,9 +1299,10 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             rc = invoke_task(b, name, resource ? resource : "", params, attempt,
                              sf(state, F_RESULT_SELECTOR) != NULL, &result, err);
             int64_t took = core_clock_monotonic_ms() - t0;
-            if (is_cancelled(b)) {
-                /* Stopped or shutting down while it ran (a failure may only be the listener
-                 * going away): record nothing; a resumed execution runs it again. */
+            if (deadline_hit(b) || is_cancelled(b)) {
+                /* Stopped, timed out or shutting down while it ran (a failure may only be
+                 * the listener going away): record nothing; a resumed execution runs it
+                 * again. */
                 cJSON_Delete(result);
                 cJSON_Delete(par_own);
                 cJSON_Delete(eff_own);
@@ -1738,7 +1736,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
     int first = !b->top;
     size_t in_bound = SIZE_MAX; /* of the input's size, for output_quota; unknown yet */
     for (;;) {
-        if (first ? exec_cancelled(b) : is_cancelled(b)) {
+        if (deadline_hit(b) || (first ? exec_cancelled(b) : is_cancelled(b))) {
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
@@ -2158,7 +2156,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     tl_index = ex->index;
     int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
                         ex->row.pos_retries, &output, &run_err);
-    if (rc != RUN_CANCEL && !is_cancelled(&top))
+    if (rc != RUN_CANCEL && !deadline_hit(&top) && !is_cancelled(&top))
         close_execution(&top, rc, output, &run_err);
     else if (atomic_load(&ex->timed_out) && !ex->write_failed)
         close_execution(&top, RUN_TIMEOUT, NULL, &run_err); /* with the pending events */

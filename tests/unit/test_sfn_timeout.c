@@ -512,6 +512,20 @@ Test(sfn_timeout, real_time_wakes_a_parallel_branch_and_a_retry_at_the_deadline)
     release(&r);
 }
 
+Test(sfn_timeout, real_time_a_task_returning_past_the_deadline_records_nothing_of_its_result)
+{
+    use_real_clock();
+    run r;
+    execute("{\"TimeoutSeconds\": 1, \"StartAt\": \"T\", \"States\": {" LAMBDA_TASK(
+                "T", ", \"Next\": \"P\"") ", \"P\": {\"Type\": \"Pass\", \"End\": true}}}",
+            "{\"sleepMs\": 1300}", &r);
+    assert_timed_out(&r, 1000); /* stamped at the deadline, not when the call came back */
+    cr_assert_str_eq(r.types, "ExecutionStarted,TaskStateEntered,TaskScheduled,TaskStarted,"
+                              "ExecutionTimedOut");
+    cr_assert_eq(lambda_calls, 1);
+    release(&r);
+}
+
 /* ---- States.DataLimitExceeded ---------------------------------------------------------------- */
 
 Test(sfn_datalimit, the_size_counter_matches_cjson_compact_text)
