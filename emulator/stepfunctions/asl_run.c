@@ -198,31 +198,6 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
     return core_clock_now_ms(rt->opts.clock);
 }
 
-/* The whole execution is cancelled (aborted, lost, the host stopping, or timed
- * out: deadline_hit). */
-static int exec_cancelled(const branch *b)
-{
-    if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
-        return 1;
-    const sfn_runtime_opts *o = &b->ex->rt->opts;
-    if (o->alive && !o->alive(o->alive_ctx)) {
-        atomic_store(&b->ex->cancelled, 1);
-        return 1;
-    }
-    return 0;
-}
-
-/* This branch is cancelled: the execution is, or a sibling branch failed. */
-static int is_cancelled(const branch *b)
-{
-    if (exec_cancelled(b))
-        return 1;
-    for (; b; b = b->parent)
-        if (b->stop && atomic_load(b->stop))
-            return 1;
-    return 0;
-}
-
 /* The machine's TimeoutSeconds ran out: the execution stops as StopExecution
  * stops it (every branch sees it cancelled at its next check or wake-up) and
  * run_loaded closes it TIMED_OUT instead of ABORTED. */
@@ -260,10 +235,34 @@ static int deadline_clip(const branch *b, int64_t *delay_ms)
     return 1;
 }
 
-/* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile
- * (the machine's deadline included: a wait never outlasts it). */
+/* The whole execution is cancelled (aborted, lost, or the host stopping). */
+static int exec_cancelled(const branch *b)
+{
+    if (atomic_load(&b->ex->cancelled) || b->ex->write_failed)
+        return 1;
+    const sfn_runtime_opts *o = &b->ex->rt->opts;
+    if (o->alive && !o->alive(o->alive_ctx)) {
+        atomic_store(&b->ex->cancelled, 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* This branch is cancelled: the execution is, or a sibling branch failed. */
+static int is_cancelled(const branch *b)
+{
+    if (exec_cancelled(b))
+        return 1;
+    for (; b; b = b->parent)
+        if (b->stop && atomic_load(b->stop))
+            return 1;
+    return 0;
+}
+
+/* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile. */
 static int branch_sleep(branch *b, int64_t delay_ms)
 {
+    /* never past the machine's deadline: a wait cut there times the execution out */
     int clipped = deadline_clip(b, &delay_ms);
     if (delay_ms <= 0) {
         if (clipped)
