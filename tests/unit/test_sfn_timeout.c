@@ -467,7 +467,28 @@ Test(sfn_timeout, stop_execution_before_the_deadline_aborts_rather_than_times_ou
     collect("s1", &r);
     cr_assert_str_eq(r.row.status, "ABORTED");
     cr_assert_str_eq(r.types, "ExecutionStarted,ExecutionAborted");
+    /* AWS (floci-io/floci#2965, measured): previousEventId 0, the caller's error and cause */
+    const cJSON *e = last_event(&r);
+    cr_assert_eq(num(e, "previousEventId"), 0);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "executionAbortedEventDetails");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "error")->valuestring, "Halt");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(d, "cause")->valuestring, "by hand");
     release(&r);
+    /* without error or cause: an empty details object, and none on the row */
+    create_exec("s2", "{\"StartAt\": \"W\", \"States\": {\"W\": {\"Type\": \"Wait\", "
+                      "\"Seconds\": 100, \"End\": true}}}", "{}", NULL);
+    arn_of("s2", arn, sizeof arn);
+    rt = runtime();
+    cr_assert_eq(sfn_runtime_stop(rt, arn, NULL, NULL, &stop_ms, &err), CORE_OK);
+    sfn_runtime_free(rt);
+    run q;
+    collect("s2", &q);
+    cr_assert_str_eq(q.row.status, "ABORTED");
+    cr_assert_null(q.row.error);
+    cr_assert_null(q.row.cause);
+    d = cJSON_GetObjectItemCaseSensitive(last_event(&q), "executionAbortedEventDetails");
+    cr_assert(cJSON_IsObject(d) && !d->child, "details should be {}");
+    release(&q);
 }
 
 /* ---- TimeoutSeconds under real time ----------------------------------------------------- */
