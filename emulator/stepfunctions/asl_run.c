@@ -802,10 +802,17 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
  * state this thread runs, set by run_states (child_main restores the parent's). */
 static _Thread_local const char *tl_limit_name;
 
-/* A task's, a Parallel's or a Map's result over the payload quota (see datalimit.c). */
-static int result_too_large(const cJSON *result, core_err *err)
+/* A task's, a Parallel's or a Map's result over the payload quota (see datalimit.c);
+ * else *bound an upper bound of its size. */
+static int result_too_large(const cJSON *result, size_t *bound, core_err *err)
 {
-    return sfn_data_limit_check(result, tl_limit_name, err) != CORE_OK;
+    *bound = sfn_json_size_bound(result, SFN_MAX_PAYLOAD);
+    if (*bound <= SFN_MAX_PAYLOAD)
+        return 0;
+    if (sfn_data_limit_check(result, tl_limit_name, err) != CORE_OK)
+        return 1;
+    *bound = sfn_json_size(result, SFN_MAX_PAYLOAD);
+    return 0;
 }
 
 /* What finish_result knows of the output it made, so that run_states need not
@@ -861,7 +868,8 @@ static int output_quota(const char *type, const cJSON *state, const cJSON *outpu
 static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **movable,
                          cJSON *result, const cJSON *ctx, cJSON **out, core_err *err)
 {
-    if (result_too_large(result, err)) {
+    size_t result_bound;
+    if (result_too_large(result, &result_bound, err)) {
         cJSON_Delete(result);
         return CORE_ERROR;
     }
@@ -876,7 +884,8 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
     }
     cJSON *placed = NULL;
     int no_output_path = !sf(state, F_OUTPUT_PATH);
-    size_t result_bound = no_output_path ? sfn_json_size_bound(result, SFN_MAX_PAYLOAD) : 0;
+    if (sel && no_output_path) /* what is placed is the selection, not the task's result */
+        result_bound = sfn_json_size_bound(result, SFN_MAX_PAYLOAD);
     int rc;
     if (movable && *movable == raw_input && no_output_path) {
         rc = sfn_result_path_into(movable, sf(state, F_RESULT_PATH), result, out, err);
