@@ -33,6 +33,14 @@
  * top-level offset is persisted with each write, so a resumed execution's
  * timestamps go on from where they were.
  *
+ * Limits. The machine's TimeoutSeconds (exec_deadline) stops an execution as
+ * StopExecution does: every wait is cut at the deadline (deadline_clip), every
+ * branch sees the execution cancelled at its next check (deadline_hit), and
+ * run_loaded closes it TIMED_OUT. Payloads past 256 KiB are the terminal
+ * States.DataLimitExceeded (datalimit.c): a state's output, a result before
+ * its ResultSelector, a task's input after Parameters. The 25,000th event of
+ * a STANDARD execution is its failure (SFN_MAX_EVENTS, in emit).
+ *
  * Durability (see model.c). Events are appended in memory and flushed, together
  * with the position, only around side effects: before a step that has one (a
  * task that is not mocked, a real-time wait, a Parallel or Map) the position
@@ -66,6 +74,8 @@
 #include "stepfunctions/sfn_impl.h"
 
 #define MAP_DEFAULT_THREADS 10
+/* AWS's history quota: a STANDARD execution's event 25,000 is its failure. */
+#define SFN_MAX_EVENTS 25000
 
 typedef struct job {
     char *arn;
@@ -143,9 +153,11 @@ struct exec_ctx {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_int cancelled; /* aborted, or the runtime is stopping */
+    atomic_int timed_out; /* the machine's deadline passed: cancelled, then closed TIMED_OUT */
+    atomic_int history_full; /* SFN_MAX_EVENTS reached: cancelled, then closed FAILED */
     int64_t next_id;
     int64_t top_offset;   /* persisted offset: the top-level branch's */
-    int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
+    int64_t deadline_ms;  /* start + TimeoutSeconds (capped: exec_deadline), execution time */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
     pending_event *pending;
@@ -186,6 +198,43 @@ int64_t sfn_runtime_now_ms(sfn_runtime *rt)
     return core_clock_now_ms(rt->opts.clock);
 }
 
+/* The machine's TimeoutSeconds ran out: the execution stops as StopExecution
+ * stops it (every branch sees it cancelled at its next check or wake-up) and
+ * run_loaded closes it TIMED_OUT instead of ABORTED. */
+static void mark_timed_out(exec_ctx *ex)
+{
+    atomic_store(&ex->timed_out, 1);
+    atomic_store(&ex->cancelled, 1);
+}
+
+/* 1 (and the execution marked timed out) once this branch's time reached the
+ * execution's deadline. Asked where time can have passed: before each state,
+ * after a task's call (a wait is cut at the deadline by deadline_clip). */
+static int deadline_hit(const branch *b)
+{
+    exec_ctx *ex = b->ex;
+    if (!ex->deadline_ms)
+        return 0;
+    if (!atomic_load(&ex->timed_out) && branch_now(b) < ex->deadline_ms)
+        return 0;
+    mark_timed_out(ex);
+    return 1;
+}
+
+/* Cut a wait of *delay_ms that would outlast the deadline down to the time left.
+ * 1 if cut: when that wait completes, the execution has timed out. */
+static int deadline_clip(const branch *b, int64_t *delay_ms)
+{
+    const exec_ctx *ex = b->ex;
+    if (!ex->deadline_ms || *delay_ms <= 0)
+        return 0;
+    int64_t left = ex->deadline_ms - branch_now(b);
+    if (*delay_ms < left)
+        return 0;
+    *delay_ms = left > 0 ? left : 0;
+    return 1;
+}
+
 /* The whole execution is cancelled (aborted, lost, or the host stopping). */
 static int exec_cancelled(const branch *b)
 {
@@ -213,12 +262,19 @@ static int is_cancelled(const branch *b)
 /* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile. */
 static int branch_sleep(branch *b, int64_t delay_ms)
 {
-    if (delay_ms <= 0)
+    /* never past the machine's deadline: a wait cut there times the execution out */
+    int clipped = deadline_clip(b, &delay_ms);
+    if (delay_ms <= 0) {
+        if (clipped)
+            mark_timed_out(b->ex);
         return is_cancelled(b) ? -1 : 0;
+    }
     if (core_clock_get_mode(b->ex->rt->opts.clock) == CORE_CLOCK_VIRTUAL) {
         b->offset_ms += delay_ms;
         if (b->top)
             b->ex->top_offset = b->offset_ms;
+        if (clipped)
+            mark_timed_out(b->ex);
         return is_cancelled(b) ? -1 : 0;
     }
     int64_t until = core_clock_monotonic_ms() + delay_ms;
@@ -240,6 +296,8 @@ static int branch_sleep(branch *b, int64_t delay_ms)
         pthread_cond_timedwait(&b->ex->wake, &b->ex->lock, &ts);
     }
     pthread_mutex_unlock(&b->ex->lock);
+    if (clipped && core_clock_monotonic_ms() >= until)
+        mark_timed_out(b->ex); /* slept to the deadline, not woken early */
     return is_cancelled(b) ? -1 : 0;
 }
 
@@ -260,6 +318,15 @@ static void emit(branch *b, const char *type, cJSON *details)
     char *text = details ? cJSON_PrintUnformatted(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
+    if (ex->next_id >= SFN_MAX_EVENTS && !ex->express && strncmp(type, "Execution", 9) != 0) {
+        /* The history is full: this event is not written; the execution stops as
+         * StopExecution stops it and run_loaded fails it with event 25,000. */
+        atomic_store(&ex->history_full, 1);
+        atomic_store(&ex->cancelled, 1);
+        pthread_mutex_unlock(&ex->lock);
+        free(text);
+        return;
+    }
     if (ex->n_pending == ex->cap_pending) {
         size_t cap = ex->cap_pending ? ex->cap_pending * 2 : 16;
         pending_event *grown = realloc(ex->pending, cap * sizeof *grown);
@@ -388,7 +455,8 @@ static void emit_error(branch *b, const char *type, const char *details_key,
         cJSON_AddStringToObject(d, "resource", resource);
     }
     cJSON_AddStringToObject(d, "error", err->type);
-    cJSON_AddStringToObject(d, "cause", err->message);
+    if (err->message[0]) /* AWS leaves an empty cause out (a TaskTimedOut has none) */
+        cJSON_AddStringToObject(d, "cause", err->message);
     emit(b, type, root);
 }
 
@@ -551,8 +619,8 @@ static err_outcome handle_error(branch *b, const char *name, const cJSON *state,
                                 const cJSON *raw_input, int *retries, size_t n_retriers,
                                 core_err *err, cJSON **output, const char **next)
 {
-    if (is_runtime(err))
-        return ERR_FAIL;
+    if (is_runtime(err) || !strcmp(err->type, "States.DataLimitExceeded"))
+        return ERR_FAIL; /* terminal: no Retry or Catch handles these */
     const cJSON *retry = sf(state, F_RETRY);
     size_t i = 0;
     const cJSON *r;
@@ -730,6 +798,69 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
     return rc;
 }
 
+/* The name the data limit's cause gives a task (or Parallel, Map) result: the
+ * state this thread runs, set by run_states (child_main restores the parent's). */
+static _Thread_local const char *tl_limit_name;
+
+/* A task's, a Parallel's or a Map's result over the payload quota (see datalimit.c);
+ * else *bound an upper bound of its size. */
+static int result_too_large(const cJSON *result, size_t *bound, core_err *err)
+{
+    *bound = sfn_json_size_bound(result, SFN_MAX_PAYLOAD);
+    if (*bound <= SFN_MAX_PAYLOAD)
+        return 0;
+    if (sfn_data_limit_check(result, tl_limit_name, err) != CORE_OK)
+        return 1;
+    *bound = sfn_json_size(result, SFN_MAX_PAYLOAD);
+    return 0;
+}
+
+/* What finish_result knows of the output it made, so that run_states need not
+ * measure every state's output against the quota (output_quota): a bound of its
+ * growth over the state's raw input (tl_out_grow), or of the whole output when
+ * the result replaced the input (tl_out_whole); SIZE_MAX: nothing known. Reset
+ * by run_states for each state; set only when finish_result made the output. */
+static _Thread_local size_t tl_out_grow = SIZE_MAX, tl_out_whole = SIZE_MAX;
+
+/* The output is ResultPath(raw input, result), no OutputPath after it: note how
+ * big it can be. A placement adds the result and at most the objects the path
+ * creates on the way (each segment a quoted key, its colon, braces, a comma). */
+static void note_output_bound(const cJSON *result_path, size_t result_bound)
+{
+    if (cJSON_IsNull(result_path))
+        tl_out_grow = 0; /* the input, unchanged */
+    else if (!cJSON_IsString(result_path) || !strcmp(result_path->valuestring, "$"))
+        tl_out_whole = result_bound;
+    else
+        tl_out_grow = result_bound + 10 * strlen(result_path->valuestring) + 16;
+}
+
+/* A state's output against the payload quota, at no cost when a bound settles
+ * it: the one finish_result noted, or the input's own when the state hands its
+ * input on (Choice, Wait, Succeed without InputPath/OutputPath); else measured.
+ * *bound: in, the input's bound (SIZE_MAX: unknown); out, the output's. */
+static int output_quota(const char *type, const cJSON *state, const cJSON *output,
+                        const char *name, size_t *bound, core_err *err)
+{
+    size_t in = *bound, out = SIZE_MAX;
+    if (tl_out_whole != SIZE_MAX)
+        out = tl_out_whole;
+    else if (tl_out_grow != SIZE_MAX && in != SIZE_MAX)
+        out = in + tl_out_grow;
+    else if (in != SIZE_MAX && !sf(state, F_INPUT_PATH) && !sf(state, F_OUTPUT_PATH) &&
+             (!strcmp(type, "Choice") || !strcmp(type, "Wait") || !strcmp(type, "Succeed")))
+        out = in;
+    if (out > SFN_MAX_PAYLOAD) {
+        out = sfn_json_size_bound(output, SFN_MAX_PAYLOAD);
+        if (out > SFN_MAX_PAYLOAD)
+            out = sfn_json_size(output, SFN_MAX_PAYLOAD);
+        if (out > SFN_MAX_PAYLOAD)
+            return sfn_data_limit_check(output, name, err);
+    }
+    *bound = out;
+    return CORE_OK;
+}
+
 /* ResultSelector -> ResultPath -> OutputPath of a result (owned, consumed).
  * movable (may be NULL): the caller's owned raw input, which the result may be
  * put into in place (then set NULL) when nothing can fail afterwards (no
@@ -737,6 +868,11 @@ static int output_path_take(const cJSON *state, cJSON *doc, const cJSON *ctx, cJ
 static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **movable,
                          cJSON *result, const cJSON *ctx, cJSON **out, core_err *err)
 {
+    size_t result_bound;
+    if (result_too_large(result, &result_bound, err)) {
+        cJSON_Delete(result);
+        return CORE_ERROR;
+    }
     const cJSON *sel = sf(state, F_RESULT_SELECTOR);
     if (sel) {
         cJSON *selected = NULL;
@@ -747,12 +883,21 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
         result = selected;
     }
     cJSON *placed = NULL;
-    if (movable && *movable == raw_input && !sf(state, F_OUTPUT_PATH))
-        return sfn_result_path_into(movable, sf(state, F_RESULT_PATH), result, out, err);
-    if (sfn_result_path_take(raw_input, sf(state, F_RESULT_PATH), result, &placed, err) !=
-        CORE_OK)
-        return CORE_ERROR;
-    return output_path_take(state, placed, ctx, out, err);
+    int no_output_path = !sf(state, F_OUTPUT_PATH);
+    if (sel && no_output_path) /* what is placed is the selection, not the task's result */
+        result_bound = sfn_json_size_bound(result, SFN_MAX_PAYLOAD);
+    int rc;
+    if (movable && *movable == raw_input && no_output_path) {
+        rc = sfn_result_path_into(movable, sf(state, F_RESULT_PATH), result, out, err);
+    } else {
+        if (sfn_result_path_take(raw_input, sf(state, F_RESULT_PATH), result, &placed, err) !=
+            CORE_OK)
+            return CORE_ERROR;
+        rc = output_path_take(state, placed, ctx, out, err);
+    }
+    if (rc == CORE_OK && no_output_path)
+        note_output_bound(sf(state, F_RESULT_PATH), result_bound);
+    return rc;
 }
 
 /* Parameters (or ItemSelector) against the effective input: *params is the
@@ -877,9 +1022,6 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
         }
         cJSON_Delete(v);
     }
-    if (rc == CORE_OK && b->top && b->ex->deadline_ms &&
-        branch_now(b) + delay > b->ex->deadline_ms)
-        delay = b->ex->deadline_ms - branch_now(b); /* the execution times out meanwhile */
     if (rc == CORE_OK) {
         /* A virtual-time wait takes no wall time: no side effect, no commit. */
         checkpoint(b, name, input, NULL, 0,
@@ -888,12 +1030,6 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
             cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
             return RUN_CANCEL;
-        }
-        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
-            cJSON_Delete(eff_own);
-            cJSON_Delete(ctx);
-            core_err_set(err, 400, "States.Timeout", "The execution timed out");
-            return RUN_TIMEOUT;
         }
         rc = output_path(state, effective, ctx, out, err);
     }
@@ -965,6 +1101,33 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
                             path);
     }
     *out = (int64_t)(v->valuedouble * 1000);
+    cJSON_Delete(v);
+    return CORE_OK;
+}
+
+/* HeartbeatSeconds or HeartbeatSecondsPath in seconds (0: none), for TaskScheduled:
+ * heartbeats come only from callback and activity tasks, which are not emulated. */
+static int task_heartbeat(const cJSON *state, const cJSON *effective, double *out,
+                          core_err *err)
+{
+    *out = 0;
+    const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
+    if (cJSON_IsNumber(hb)) {
+        *out = hb->valuedouble;
+        return CORE_OK;
+    }
+    const char *path = str_field(state, "HeartbeatSecondsPath");
+    if (!path)
+        return CORE_OK;
+    cJSON *v = NULL;
+    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
+        v->valuedouble < 1) {
+        cJSON_Delete(v);
+        return core_err_set(err, 400, "States.Runtime",
+                            "The HeartbeatSecondsPath '%s' did not resolve to a positive integer",
+                            path);
+    }
+    *out = v->valuedouble;
     cJSON_Delete(v);
     return CORE_OK;
 }
@@ -1080,12 +1243,17 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         cJSON *eff_own = NULL, *par_own = NULL, *result = NULL;
         const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
+        double heartbeat_s = 0;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
             rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
+        if (rc == CORE_OK && params != effective) /* the input after Parameters: the quota */
+            rc = sfn_data_limit_check(params, name, err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
+        if (rc == CORE_OK)
+            rc = task_heartbeat(state, effective, &heartbeat_s, err);
         if (rc == CORE_OK && b->ex->ephemeral) {
             /* Nobody reads these events: their ids, not their details. */
             emit(b, bare ? "LambdaFunctionScheduled" : "TaskScheduled", NULL);
@@ -1110,9 +1278,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 free(p);
                 if (timeout_ms)
                     cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
-                const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
-                if (cJSON_IsNumber(hb))
-                    cJSON_AddNumberToObject(d, "heartbeatInSeconds", hb->valuedouble);
+                if (heartbeat_s > 0)
+                    cJSON_AddNumberToObject(d, "heartbeatInSeconds", heartbeat_s);
                 emit(b, "TaskScheduled", root);
                 root = cJSON_CreateObject();
                 d = details_obj(root, "taskStartedEventDetails");
@@ -1140,9 +1307,10 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             rc = invoke_task(b, name, resource ? resource : "", params, attempt,
                              sf(state, F_RESULT_SELECTOR) != NULL, &result, err);
             int64_t took = core_clock_monotonic_ms() - t0;
-            if (is_cancelled(b)) {
-                /* Stopped or shutting down while it ran (a failure may only be the listener
-                 * going away): record nothing; a resumed execution runs it again. */
+            if (deadline_hit(b) || is_cancelled(b)) {
+                /* Stopped, timed out or shutting down while it ran (a failure may only be
+                 * the listener going away): record nothing; a resumed execution runs it
+                 * again. */
                 cJSON_Delete(result);
                 cJSON_Delete(par_own);
                 cJSON_Delete(eff_own);
@@ -1227,7 +1395,13 @@ static void *child_main(void *arg)
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
+    /* the parent's, when it runs the child on its own thread */
+    const char *outer_name = tl_limit_name;
+    size_t outer_grow = tl_out_grow, outer_whole = tl_out_whole;
     c->rc = run_states(&c->b, c->machine, start ? start : "", in, 0, NULL, &c->output, &c->err);
+    tl_limit_name = outer_name;
+    tl_out_grow = outer_grow;
+    tl_out_whole = outer_whole;
     if (c->rc == RUN_FAIL && !c->tolerant && c->b.stop)
         atomic_store(c->b.stop, 1);
     return NULL;
@@ -1326,7 +1500,8 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
 typedef struct map_run {
     child *kids;
     int n;
-    atomic_int next_index;
+    atomic_int next_slot; /* the slot the next map_worker takes */
+    int slots;
     atomic_int *stop;
     branch *parent;
     const char *name;
@@ -1343,14 +1518,20 @@ static void emit_iteration(branch *b, const char *type, const char *name, int in
     emit(b, type, root);
 }
 
+/* One of MaxConcurrency slots: iterations slot, slot + slots, ... one after
+ * the other, each starting when the one before it in the slot ended — in the
+ * execution's time too, so under --time virtual a Map with MaxConcurrency 1
+ * takes the sum of its iterations' waits, as on AWS, and the timestamps do not
+ * depend on which thread the scheduler ran first. */
 static void *map_worker(void *arg)
 {
     map_run *mr = arg;
-    for (;;) {
-        int i = atomic_fetch_add(&mr->next_index, 1);
-        if (i >= mr->n)
-            break;
+    int slot = atomic_fetch_add(&mr->next_slot, 1);
+    int64_t slot_offset = mr->parent->offset_ms;
+    for (int i = slot; slot < mr->slots && i < mr->n; i += mr->slots) {
         child *c = &mr->kids[i];
+        if (c->b.offset_ms < slot_offset)
+            c->b.offset_ms = slot_offset;
         if (atomic_load(mr->stop) || is_cancelled(mr->parent)) {
             c->rc = RUN_CANCEL;
             cJSON_Delete(c->input);
@@ -1359,6 +1540,7 @@ static void *map_worker(void *arg)
         }
         emit_iteration(&c->b, "MapIterationStarted", mr->name, i);
         child_main(c);
+        slot_offset = c->b.offset_ms;
         if (c->rc == RUN_OK)
             emit_iteration(&c->b, "MapIterationSucceeded", mr->name, i);
         else if (c->rc == RUN_FAIL)
@@ -1367,6 +1549,40 @@ static void *map_worker(void *arg)
             emit_iteration(&c->b, "MapIterationAborted", mr->name, i);
     }
     return NULL;
+}
+
+/* A Map limit (MaxConcurrency, ToleratedFailureCount, ToleratedFailurePercentage):
+ * the field's number, or the number its ...Path field selects in the effective
+ * input. *set is 0 when neither is given. A path that selects nothing, or not a
+ * non-negative number, is States.Runtime. */
+static int map_limit(const cJSON *state, const char *key, const cJSON *effective, double *out,
+                     int *set, core_err *err)
+{
+    char path_key[48];
+    snprintf(path_key, sizeof path_key, "%sPath", key);
+    const cJSON *f = field(state, key);
+    const char *path = str_field(state, path_key);
+    *set = 0;
+    *out = 0;
+    if (cJSON_IsNumber(f)) {
+        *set = 1;
+        *out = f->valuedouble;
+        return CORE_OK;
+    }
+    if (!path)
+        return CORE_OK;
+    cJSON *v = NULL;
+    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
+        v->valuedouble < 0) {
+        cJSON_Delete(v);
+        return core_err_set(err, 400, "States.Runtime",
+                            "The %s '%.200s' did not resolve to a non-negative number", path_key,
+                            path);
+    }
+    *set = 1;
+    *out = v->valuedouble;
+    cJSON_Delete(v);
+    return CORE_OK;
 }
 
 static int run_map(branch *b, const char *name, const cJSON *state, const cJSON *input,
@@ -1397,21 +1613,27 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                                   name);
             }
         }
+        double mc_v = 0, tc_v = 0, tp_v = 0;
+        int mc_set = 0, tc_set = 0, tp_set = 0;
+        if (rc == CORE_OK)
+            rc = map_limit(state, "MaxConcurrency", effective, &mc_v, &mc_set, err);
+        if (rc == CORE_OK)
+            rc = map_limit(state, "ToleratedFailureCount", effective, &tc_v, &tc_set, err);
+        if (rc == CORE_OK)
+            rc = map_limit(state, "ToleratedFailurePercentage", effective, &tp_v, &tp_set, err);
         if (rc == CORE_OK) {
             int n = cJSON_GetArraySize(items);
             cJSON *root = cJSON_CreateObject();
             cJSON_AddNumberToObject(details_obj(root, "mapStateStartedEventDetails"), "length", n);
             emit(b, "MapStateStarted", root);
             checkpoint(b, name, input, retries, n_retriers, 1);
-            const cJSON *tc = field(state, "ToleratedFailureCount");
-            const cJSON *tp = field(state, "ToleratedFailurePercentage");
-            int tolerant = cJSON_IsNumber(tc) || cJSON_IsNumber(tp);
+            int tolerant = tc_set || tp_set;
             double tolerated = 0;
-            if (cJSON_IsNumber(tc))
-                tolerated = tc->valuedouble;
-            if (cJSON_IsNumber(tp)) {
-                double byp = tp->valuedouble * n / 100.0;
-                tolerated = cJSON_IsNumber(tc) && tc->valuedouble < byp ? tc->valuedouble : byp;
+            if (tc_set)
+                tolerated = tc_v;
+            if (tp_set) {
+                double byp = tp_v * n / 100.0;
+                tolerated = tc_set && tc_v < byp ? tc_v : byp;
             }
             atomic_int stop = 0;
             child *kids = calloc((size_t)n + 1, sizeof *kids);
@@ -1436,21 +1658,22 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 i++;
             }
             if (rc == CORE_OK) {
-                int mc = (int)num_field(state, "MaxConcurrency", 0);
+                int mc = mc_set && mc_v < INT_MAX ? (int)mc_v : 0;
                 int threads = mc > 0 ? mc : MAP_DEFAULT_THREADS;
                 if (threads > n)
                     threads = n;
-                map_run mr = {.kids = kids, .n = n, .stop = &stop, .parent = b, .name = name};
-                atomic_init(&mr.next_index, 0);
+                map_run mr = {.kids = kids, .n = n, .stop = &stop, .parent = b, .name = name,
+                              .slots = threads};
+                atomic_init(&mr.next_slot, 0);
                 pthread_t *th = calloc((size_t)threads + 1, sizeof *th);
                 int started = 0;
                 for (int t = 0; t < threads; t++)
                     if (pthread_create(&th[t], NULL, map_worker, &mr) == 0)
                         started++;
-                if (!started)
-                    map_worker(&mr);
                 for (int t = 0; t < started; t++)
                     pthread_join(th[t], NULL);
+                while (atomic_load(&mr.next_slot) < threads) /* slots no thread could take */
+                    map_worker(&mr);
                 free(th);
                 cJSON *results = cJSON_CreateArray();
                 int failures = 0, first_fail = -1, cancelled = 0;
@@ -1519,15 +1742,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
      * ran (it then records <Type>StateAborted): branches start together on AWS, and
      * the history does not depend on which thread the scheduler ran first. */
     int first = !b->top;
+    size_t in_bound = SIZE_MAX; /* of the input's size, for output_quota; unknown yet */
     for (;;) {
-        if (first ? exec_cancelled(b) : is_cancelled(b)) {
+        if (deadline_hit(b) || (first ? exec_cancelled(b) : is_cancelled(b))) {
             cJSON_Delete(input);
             return RUN_CANCEL;
-        }
-        if (b->top && b->ex->deadline_ms && branch_now(b) >= b->ex->deadline_ms) {
-            cJSON_Delete(input);
-            core_err_set(err, 400, "States.Timeout", "The execution timed out");
-            return RUN_TIMEOUT;
         }
         const state_slot *slot = index_find(b->ex->index, states, name);
         const cJSON *state = slot ? slot->state : field(states, name);
@@ -1547,6 +1766,8 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         const char *next = NULL;
         int rc;
         core_err_clear(err);
+        tl_limit_name = name;
+        tl_out_grow = tl_out_whole = SIZE_MAX;
         if (!strcmp(type, "Pass")) {
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = slot ? slot->next : sstr(state, F_NEXT);
@@ -1582,6 +1803,8 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         }
         entered = 0;
         first = 0;
+        if (rc == RUN_OK && output_quota(type, state, output, name, &in_bound, err) != CORE_OK)
+            rc = RUN_FAIL; /* the state's output, and so the execution's, over the quota */
         if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
             strncmp(err->message, "An error occurred", 17) != 0) {
             /* AWS's wording for a runtime error inside a state. */
@@ -1840,6 +2063,31 @@ static void active_remove(sfn_runtime *rt, exec_ctx *ex)
     pthread_mutex_unlock(&rt->lock);
 }
 
+/* The machine's deadline passed (root: an empty details object, consumed). As
+ * AWS records it: one ExecutionTimedOut event with error States.Timeout and no
+ * cause, previousEventId 0 (the service writes it, not a state), stamped with
+ * the deadline itself; the execution TIMED_OUT (DescribeExecution shows no
+ * error or cause: wire.c) and stopDate = startDate + TimeoutSeconds. */
+static void close_timed_out(branch *b, cJSON *root)
+{
+    exec_ctx *ex = b->ex;
+    cJSON_AddStringToObject(details_obj(root, "executionTimedOutEventDetails"), "error",
+                            "States.Timeout");
+    b->prev_id = 0;
+    emit(b, "ExecutionTimedOut", root);
+    /* a real-time task that returned late: the event is the deadline's, not now's */
+    int64_t stop = ex->deadline_ms;
+    pthread_mutex_lock(&ex->lock);
+    if (ex->n_pending > 1 && ex->pending[ex->n_pending - 2].ev.ts_ms > stop)
+        stop = ex->pending[ex->n_pending - 2].ev.ts_ms;
+    if (ex->n_pending)
+        ex->pending[ex->n_pending - 1].ev.ts_ms = stop;
+    pthread_mutex_unlock(&ex->lock);
+    /* the row keeps the error for the record; the wire leaves it out as AWS does */
+    sfn_exec_update u = {.status = "TIMED_OUT", .error = "States.Timeout", .stop_ms = stop};
+    flush(b, &u);
+}
+
 static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
 {
     cJSON *root = cJSON_CreateObject();
@@ -1853,25 +2101,39 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
         u.status = "SUCCEEDED";
         u.output = out_text;
     } else if (rc == RUN_TIMEOUT) {
-        cJSON *d = details_obj(root, "executionTimedOutEventDetails");
-        cJSON_AddStringToObject(d, "error", err->type);
-        cJSON_AddStringToObject(d, "cause", err->message);
-        emit(b, "ExecutionTimedOut", root);
-        u.status = "TIMED_OUT";
-        u.error = err->type;
-        u.cause = err->message;
+        close_timed_out(b, root);
+        return;
     } else {
+        /* AWS leaves out what is empty: a States.Timeout of a task has no cause, a
+         * Fail state may name neither error nor cause. */
         cJSON *d = details_obj(root, "executionFailedEventDetails");
-        cJSON_AddStringToObject(d, "error", err->type);
-        cJSON_AddStringToObject(d, "cause", err->message);
+        if (err->type[0])
+            cJSON_AddStringToObject(d, "error", err->type);
+        if (err->message[0])
+            cJSON_AddStringToObject(d, "cause", err->message);
         emit(b, "ExecutionFailed", root);
         u.status = "FAILED";
-        u.error = err->type;
-        u.cause = err->message;
+        u.error = err->type[0] ? err->type : NULL;
+        u.cause = err->message[0] ? err->message : NULL;
     }
     u.stop_ms = branch_now(b);
     flush(b, &u);
     free(out_text);
+}
+
+/* When the execution times out, in execution time: its start plus the machine's
+ * TimeoutSeconds, within AWS's longest execution (a year for STANDARD, five
+ * minutes for EXPRESS: past it AWS times the execution out whatever the
+ * definition says). From the persisted start date, so a resumed execution keeps
+ * its deadline rather than restarting the count. */
+static int64_t exec_deadline(const exec_ctx *ex)
+{
+    int64_t cap_s = ex->express ? 300 : 365LL * 24 * 3600;
+    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
+    int64_t secs = cap_s;
+    if (cJSON_IsNumber(tmo) && tmo->valuedouble >= 1 && tmo->valuedouble < (double)cap_s)
+        secs = (int64_t)tmo->valuedouble;
+    return ex->row.start_ms + secs * 1000;
 }
 
 /* Run the execution whose row ex holds (owned by ex) to its end. */
@@ -1888,9 +2150,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     ex->definition = dtext ? def_acquire(rt, dtext, &ex->index) : NULL;
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
-    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
-    if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
-        ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
+    ex->deadline_ms = exec_deadline(ex);
     active_add(rt, ex);
 
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
@@ -1904,8 +2164,16 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     tl_index = ex->index;
     int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
                         ex->row.pos_retries, &output, &run_err);
-    if (rc != RUN_CANCEL && !is_cancelled(&top))
+    if (rc != RUN_CANCEL && !deadline_hit(&top) && !is_cancelled(&top))
         close_execution(&top, rc, output, &run_err);
+    else if (atomic_load(&ex->timed_out) && !ex->write_failed)
+        close_execution(&top, RUN_TIMEOUT, NULL, &run_err); /* with the pending events */
+    else if (atomic_load(&ex->history_full) && !ex->write_failed) {
+        core_err_set(&run_err, 400, "States.Runtime",
+                     "The execution reached the maximum number of history events (%d).",
+                     SFN_MAX_EVENTS);
+        close_execution(&top, RUN_FAIL, NULL, &run_err);
+    }
     else if (!ex->deferred || ex->express || ex->ephemeral)
         flush(&top, NULL); /* what happened so far, for the record */
     /* else the pending events are of pure steps a resume redoes from the committed

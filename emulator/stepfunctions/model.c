@@ -635,7 +635,8 @@ int sfn_model_exec_abort(sfn_model *m, const char *arn, const char *error, const
             cJSON_AddStringToObject(inner, "cause", cause);
         char *text = cJSON_PrintUnformatted(d);
         cJSON_Delete(d);
-        sfn_event e = {.id = row.last_event_id + 1, .prev_id = row.last_event_id,
+        /* previousEventId 0: the service writes it, not a state (measured on AWS) */
+        sfn_event e = {.id = row.last_event_id + 1, .prev_id = 0,
                        .ts_ms = now_ms, .type = "ExecutionAborted", .details = text};
         sfn_exec_update u = {.events = &e, .n_events = 1, .offset_ms = row.offset_ms,
                              .status = "ABORTED", .error = error, .cause = cause,

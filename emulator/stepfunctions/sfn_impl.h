@@ -243,6 +243,22 @@ int sfn_task_describe(const char *resource, char *type, size_t type_len, char *n
 int sfn_task_invoke(const sfn_hooks *hooks, const sfn_task_call *call, cJSON **result,
                     core_err *err);
 
+/* ---- datalimit.c ---------------------------------------------------------------- */
+
+/* AWS's payload quota: 256 KiB of UTF-8 JSON text per state input/output, task
+ * result and execution input/output. */
+#define SFN_MAX_PAYLOAD 262144
+
+/* The length of cJSON_PrintUnformatted(value) without printing it, or cap + 1
+ * as soon as it is known to exceed cap. NULL counts as "null". */
+size_t sfn_json_size(const cJSON *value, size_t cap);
+/* An upper bound of sfn_json_size, cheaper to take (strlen per string), or
+ * cap + 1 once it passes cap. */
+size_t sfn_json_size_bound(const cJSON *value, size_t cap);
+/* CORE_OK when value fits SFN_MAX_PAYLOAD; else err is States.DataLimitExceeded
+ * with AWS's cause naming `name` (the state). */
+int sfn_data_limit_check(const cJSON *value, const char *name, core_err *err);
+
 /* ---- shared helpers ---------------------------------------------------------- */
 
 /* Machine ARN -> execution ARN prefix and back. */

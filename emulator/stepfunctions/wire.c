@@ -465,9 +465,12 @@ static cJSON *describe_execution(const sfn_exec_row *r)
         add_date(o, "stopDate", r->stop_ms);
     add_io(o, "input", r->input);
     add_io(o, "output", r->output);
-    if (r->error)
+    /* A machine-level timeout has no error or cause here on AWS (the history's
+     * ExecutionTimedOut event carries States.Timeout). */
+    int timed_out = !strcmp(r->status, "TIMED_OUT");
+    if (r->error && !timed_out)
         cJSON_AddStringToObject(o, "error", r->error);
-    if (r->cause)
+    if (r->cause && !timed_out)
         cJSON_AddStringToObject(o, "cause", r->cause);
     cJSON_AddNumberToObject(o, "redriveCount", 0);
     cJSON_AddStringToObject(o, "redriveStatus", "NOT_REDRIVABLE");
