@@ -257,7 +257,7 @@ static void emit(branch *b, const char *type, cJSON *details)
         pthread_mutex_unlock(&ex->lock);
         return;
     }
-    char *text = details ? cJSON_PrintUnformatted(details) : NULL;
+    char *text = details ? sfn_json_print(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
     if (ex->n_pending == ex->cap_pending) {
@@ -345,9 +345,8 @@ static cJSON *details_obj(cJSON *root, const char *key)
 
 static void add_payload(cJSON *d, const char *key, const cJSON *value)
 {
-    char *text = value ? cJSON_PrintUnformatted(value) : strdup("null");
+    const char *text = value ? sfn_json_print_borrowed(value, NULL) : NULL;
     cJSON_AddStringToObject(d, key, text ? text : "null");
-    free(text);
     char dkey[48];
     snprintf(dkey, sizeof dkey, "%sDetails", key);
     cJSON *det = cJSON_AddObjectToObject(d, dkey);
@@ -1009,7 +1008,7 @@ static char *retries_text(const int *retries, size_t n)
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber(retries[i]));
-    char *t = cJSON_PrintUnformatted(a);
+    char *t = sfn_json_print(a);
     cJSON_Delete(a);
     return t;
 }
@@ -1032,7 +1031,7 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
         flush(b, NULL); /* no position: nothing resumes these */
         return;
     }
-    char *in = cJSON_PrintUnformatted(input);
+    char *in = sfn_json_print(input);
     char *rt = retries_text(retries, n);
     sfn_exec_update u = {.pos_state = name, .pos_input = in, .pos_entered = 1,
                          .pos_retries = rt};
@@ -1105,9 +1104,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 cJSON_AddStringToObject(d, "resourceType", rtype);
                 cJSON_AddStringToObject(d, "resource", rname);
                 cJSON_AddStringToObject(d, "region", b->ex->rt->opts.region);
-                char *p = b->ex->ephemeral ? NULL : cJSON_PrintUnformatted(params);
+                const char *p = b->ex->ephemeral ? NULL : sfn_json_print_borrowed(params, NULL);
                 cJSON_AddStringToObject(d, "parameters", p ? p : "{}");
-                free(p);
                 if (timeout_ms)
                     cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
                 const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
@@ -1224,6 +1222,7 @@ static void *child_main(void *arg)
 {
     child *c = arg;
     tl_index = c->b.ex->index;
+    sfn_json_alloc_thread();
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
@@ -1560,6 +1559,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         } else if (!strcmp(type, "Wait")) {
             rc = run_wait(b, name, state, input, &output, err);
             next = slot ? slot->next : sstr(state, F_NEXT);
+        } else if (!strcmp(type, "Succeed") && !sf(state, F_INPUT_PATH) &&
+                   !sf(state, F_OUTPUT_PATH)) {
+            output = input; /* "$" and "$": the input itself, not a copy of it */
+            input = NULL;
+            rc = RUN_OK;
         } else if (!strcmp(type, "Succeed")) {
             cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
             cJSON *eff_own = NULL;
@@ -1614,10 +1618,9 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         }
         if (b->top && !b->ex->ephemeral && !b->ex->express && b->ex->effect) {
             /* The side effect's result and the move to the next state: one commit. */
-            char *in = cJSON_PrintUnformatted(input);
+            const char *in = sfn_json_print_borrowed(input, NULL);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
-            free(in);
             b->ex->effect = b->ex->deferred = 0;
         } else if (b->top) {
             b->ex->deferred = 1; /* a pure step: commits with the next one that matters */
@@ -1843,15 +1846,14 @@ static void active_remove(sfn_runtime *rt, exec_ctx *ex)
 static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
 {
     cJSON *root = cJSON_CreateObject();
-    char *out_text = NULL;
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
         cJSON *d = details_obj(root, "executionSucceededEventDetails");
         add_payload_if(b, d, "output", output);
-        out_text = cJSON_PrintUnformatted(output);
         emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
-        u.output = out_text;
+        /* printed last: the thread's print buffer holds it until flush copies it */
+        u.output = sfn_json_print_borrowed(output, NULL);
     } else if (rc == RUN_TIMEOUT) {
         cJSON *d = details_obj(root, "executionTimedOutEventDetails");
         cJSON_AddStringToObject(d, "error", err->type);
@@ -1871,13 +1873,13 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     }
     u.stop_ms = branch_now(b);
     flush(b, &u);
-    free(out_text);
 }
 
 /* Run the execution whose row ex holds (owned by ex) to its end. */
 static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
 {
     ex->rt = rt;
+    sfn_json_alloc_thread();
     pthread_mutex_init(&ex->lock, NULL);
     pthread_cond_init(&ex->wake, NULL);
     ex->next_id = ex->row.last_event_id + 1;

@@ -243,6 +243,24 @@ int sfn_task_describe(const char *resource, char *type, size_t type_len, char *n
 int sfn_task_invoke(const sfn_hooks *hooks, const sfn_task_call *call, cJSON **result,
                     core_err *err);
 
+/* ---- json_alloc.c -------------------------------------------------------------- */
+
+/* Use the free-list cache for cJSON's allocations on this thread from now on
+ * to its end (see json_alloc.c). 1 if the cache is installed, 0 when it is off
+ * (SHOPLOCAL_NO_ARENA, Valgrind, AddressSanitizer): then cJSON uses malloc. */
+int sfn_json_alloc_thread(void);
+/* 1 if the cache is installed in this process. */
+int sfn_json_alloc_installed(void);
+
+/* ---- json_text.c ---------------------------------------------------------------- */
+
+/* cJSON_PrintUnformatted's exact bytes (see json_text.c), malloc'd (free()), or
+ * NULL where cJSON would give NULL (item NULL, or of no printable type). */
+char *sfn_json_print(const cJSON *item);
+/* The same text in this thread's reused buffer (borrowed until the thread's
+ * next sfn_json_print*; *len its length if len is not NULL), or NULL. */
+const char *sfn_json_print_borrowed(const cJSON *item, size_t *len);
+
 /* ---- shared helpers ---------------------------------------------------------- */
 
 /* Machine ARN -> execution ARN prefix and back. */
