@@ -150,7 +150,12 @@ struct exec_ctx {
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
     pending_event *pending;
     size_t n_pending, cap_pending;
-    cJSON *mock_counts;   /* state name -> invocations so far */
+    const sfn_mock_case *mock_case; /* the test case (row.test_case) in the mock config */
+    struct mock_count {
+        const char *state; /* the definition's (lives as long as the execution) */
+        int n;             /* its mocked invocations so far */
+    } *mock_counts;
+    size_t n_mock_counts, cap_mock_counts;
     atomic_int write_failed; /* a write failed: the execution is no longer ours */
     /* Standard executions commit only around side effects (see Durability):
      * effect: a side effect ran since the last commit, so the next transition
@@ -973,8 +978,36 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
 /* Run a task: *result its (owned) result. With share, a mocked result may share
  * the mock config's members (sfn_mocks_answer_shared): for a caller that only reads
  * it (a ResultSelector's input) before deleting it. */
+/* The number of earlier mocked invocations of state `name` in this execution
+ * (Step Functions Local counts by state name, across branches), counting this one. */
+static int mock_invocation(exec_ctx *ex, const char *name)
+{
+    int n = 0;
+    pthread_mutex_lock(&ex->lock);
+    size_t i = 0;
+    while (i < ex->n_mock_counts && strcmp(ex->mock_counts[i].state, name) != 0)
+        i++;
+    if (i == ex->n_mock_counts && ex->n_mock_counts == ex->cap_mock_counts) {
+        size_t cap = ex->cap_mock_counts ? ex->cap_mock_counts * 2 : 8;
+        struct mock_count *grown = realloc(ex->mock_counts, cap * sizeof *grown);
+        if (grown) {
+            ex->mock_counts = grown;
+            ex->cap_mock_counts = cap;
+        }
+    }
+    if (i < ex->n_mock_counts) {
+        n = ex->mock_counts[i].n++;
+    } else if (i < ex->cap_mock_counts) {
+        ex->mock_counts[i] = (struct mock_count){.state = name, .n = 1};
+        ex->n_mock_counts++;
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return n;
+}
+
 static int invoke_task(branch *b, const char *name, const char *resource, const cJSON *params,
-                       int attempt, int share, cJSON **result, core_err *err)
+                       const sfn_mock_state *mock, int attempt, int share, cJSON **result,
+                       core_err *err)
 {
     exec_ctx *ex = b->ex;
     const sfn_runtime_opts *o = &ex->rt->opts;
@@ -983,17 +1016,8 @@ static int invoke_task(branch *b, const char *name, const char *resource, const 
         if (sfn_chaos_decide(o->chaos, ex->row.name, name, fn ? fn : resource, attempt, err))
             return CORE_ERROR;
     }
-    if (o->mocks && ex->row.test_case) {
-        pthread_mutex_lock(&ex->lock);
-        cJSON *count = cJSON_GetObjectItemCaseSensitive(ex->mock_counts, name);
-        int n = count ? count->valueint : 0;
-        if (count)
-            cJSON_SetNumberValue(count, n + 1);
-        else
-            cJSON_AddNumberToObject(ex->mock_counts, name, 1);
-        pthread_mutex_unlock(&ex->lock);
-        int m = (share ? sfn_mocks_answer_shared : sfn_mocks_answer)(
-            o->mocks, ex->row.machine_name, ex->row.test_case, name, n, result, err);
+    if (mock) {
+        int m = sfn_mock_state_answer(mock, mock_invocation(ex, name), share, result, err);
         if (m == 1)
             return CORE_OK;
         if (m == 2)
@@ -1073,6 +1097,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     int *retries;
     size_t n_retriers = load_retries(state, retries_json, &retries);
     int result_rc = RUN_FAIL;
+    /* its answers come from the mock config alone (no side effect), or NULL */
+    const sfn_mock_state *mock = sfn_mock_case_state(b->ex->mock_case, name);
     for (;;) {
         int attempt = total_retries(retries, n_retriers);
         cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
@@ -1080,7 +1106,12 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
-        if (rc == CORE_OK)
+        if (rc == CORE_OK && mock && b->ex->ephemeral && !b->ex->rt->opts.chaos &&
+            sf(state, F_PARAMETERS))
+            /* Nothing reads a mocked task's parameters here (no history, no call, no
+             * chaos rule naming its function): whether they evaluate, not their value. */
+            rc = sfn_payload_template_check(sf(state, F_PARAMETERS), effective, ctx, err);
+        else if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
             rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
         if (rc == CORE_OK)
@@ -1120,11 +1151,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             }
         }
         if (rc == CORE_OK) {
-            const sfn_runtime_opts *ro = &b->ex->rt->opts;
-            int mocked = ro->mocks && b->ex->row.test_case &&
-                         sfn_mocks_is_mocked(ro->mocks, b->ex->row.machine_name,
-                                             b->ex->row.test_case, name);
-            checkpoint(b, name, input, retries, n_retriers, !mocked);
+            checkpoint(b, name, input, retries, n_retriers, !mock);
             if (is_cancelled(b)) {
                 cJSON_Delete(par_own);
                 cJSON_Delete(eff_own);
@@ -1135,7 +1162,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             int64_t t0 = core_clock_monotonic_ms();
             /* with a ResultSelector the result is only read (the selector's input, the
              * TaskSucceeded event), then deleted: a mocked one may share the config */
-            rc = invoke_task(b, name, resource ? resource : "", params, attempt,
+            rc = invoke_task(b, name, resource ? resource : "", params, mock, attempt,
                              sf(state, F_RESULT_SELECTOR) != NULL, &result, err);
             int64_t took = core_clock_monotonic_ms() - t0;
             if (is_cancelled(b)) {
@@ -1884,7 +1911,8 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     pthread_cond_init(&ex->wake, NULL);
     ex->next_id = ex->row.last_event_id + 1;
     ex->top_offset = ex->row.offset_ms;
-    ex->mock_counts = cJSON_CreateObject();
+    if (rt->opts.mocks && ex->row.test_case && ex->row.machine_name)
+        ex->mock_case = sfn_mocks_case(rt->opts.mocks, ex->row.machine_name, ex->row.test_case);
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
     const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
     ex->definition = dtext ? def_acquire(rt, dtext, &ex->index) : NULL;
@@ -1919,7 +1947,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     for (size_t i = 0; i < ex->n_pending; i++)
         free(ex->pending[i].ev.details);
     free(ex->pending);
-    cJSON_Delete(ex->mock_counts);
+    free(ex->mock_counts);
     if (ex->own_definition)
         cJSON_Delete(ex->own_definition);
     else if (ex->definition)

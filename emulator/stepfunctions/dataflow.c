@@ -175,3 +175,46 @@ int sfn_payload_template_shared(const cJSON *tmpl, const cJSON *input, const cJS
         return core_err_set(err, 400, RUNTIME, "No payload template");
     return template_copy(tmpl, input, context, 0, 1, out, err);
 }
+
+/* template_copy's errors without its result: what a template would fail with,
+ * in the same order, building nothing but what an intrinsic or a non-definite
+ * path has to compute to know. */
+static int template_check(const cJSON *tmpl, const cJSON *input, const cJSON *context, int depth,
+                          core_err *err)
+{
+    if (depth > SFN_JSON_MAX_DEPTH)
+        return core_err_set(err, 400, RUNTIME, "The payload template is nested deeper than %d levels",
+                            SFN_JSON_MAX_DEPTH);
+    if (!cJSON_IsObject(tmpl) && !cJSON_IsArray(tmpl))
+        return CORE_OK;
+    for (const cJSON *c = tmpl->child; c; c = c->next) {
+        const char *key = c->string ? c->string : "";
+        size_t klen = strlen(key);
+        if (!cJSON_IsObject(tmpl) || klen <= 2 || strcmp(key + klen - 2, ".$") != 0) {
+            if (template_check(c, input, context, depth + 1, err) != CORE_OK)
+                return CORE_ERROR;
+            continue;
+        }
+        if (cJSON_IsString(c) && !sfn_is_intrinsic(c->valuestring)) {
+            sfn_jpath *path = sfn_jpath_parse_cached(c->valuestring, NULL);
+            const cJSON *node = path ? sfn_jpath_lookup(path, input, context) : NULL;
+            sfn_jpath_free(path);
+            if (node)
+                continue;
+        }
+        cJSON *value = NULL;
+        int rc = dynamic_value(key, c, input, context, 1, &value, err);
+        cJSON_Delete(value);
+        if (rc != CORE_OK)
+            return CORE_ERROR;
+    }
+    return CORE_OK;
+}
+
+int sfn_payload_template_check(const cJSON *tmpl, const cJSON *input, const cJSON *context,
+                               core_err *err)
+{
+    if (!tmpl)
+        return core_err_set(err, 400, RUNTIME, "No payload template");
+    return template_check(tmpl, input, context, 0, err);
+}

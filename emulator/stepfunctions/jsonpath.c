@@ -875,7 +875,34 @@ static struct {
 static size_t jpath_cache_n;
 static pthread_mutex_t jpath_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* In front of the shared table, each thread remembers the last cached path it
+ * got for a text at a given address (a definition's strings stay where they are
+ * while it runs): a hit costs one string comparison, no hash and no lock. The
+ * comparison makes a reused address harmless; cached paths live for good. */
+#define JPATH_RECENT 64
+static _Thread_local struct {
+    const char *text;
+    sfn_jpath *path;
+} jpath_recent[JPATH_RECENT];
+
+static sfn_jpath *parse_cached_shared(const char *text, core_err *err);
+
 sfn_jpath *sfn_jpath_parse_cached(const char *text, core_err *err)
+{
+    if (!text)
+        return sfn_jpath_parse(text, err);
+    size_t r = ((uintptr_t)text >> 3) % JPATH_RECENT;
+    if (jpath_recent[r].text == text && !strcmp(jpath_recent[r].path->text, text))
+        return jpath_recent[r].path;
+    sfn_jpath *path = parse_cached_shared(text, err);
+    if (path && path->cached) {
+        jpath_recent[r].text = text;
+        jpath_recent[r].path = path;
+    }
+    return path;
+}
+
+static sfn_jpath *parse_cached_shared(const char *text, core_err *err)
 {
     size_t len = text ? strlen(text) : 0;
     if (!text || len > JPATH_CACHE_TEXT)

@@ -77,6 +77,12 @@ int sfn_payload_template(const cJSON *tmpl, const cJSON *input, const cJSON *con
 int sfn_payload_template_shared(const cJSON *tmpl, const cJSON *input, const cJSON *context,
                                 cJSON **out, core_err *err);
 
+/* Whether sfn_payload_template would succeed, and its error if not, without
+ * building its result: for a caller that would only drop it (a mocked task's
+ * parameters that no history records and no integration receives). */
+int sfn_payload_template_check(const cJSON *tmpl, const cJSON *input, const cJSON *context,
+                               core_err *err);
+
 /* 1 if text looks like an intrinsic call ("States.Name(...)"), else 0. */
 int sfn_is_intrinsic(const char *text);
 

@@ -148,6 +148,18 @@ int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *te
 int sfn_mocks_answer_shared(const sfn_mocks *mocks, const char *machine, const char *test_case,
                             const char *state, int attempt, cJSON **result, core_err *err);
 
+/* The same, compiled: an execution finds its test case once (NULL: none) and
+ * each task its state in it (NULL: not mocked, it runs for real); the answer
+ * of that state's attempt-th invocation is sfn_mocks_answer's (share: as
+ * sfn_mocks_answer_shared). Borrowed from mocks, valid while it lives. */
+typedef struct sfn_mock_case sfn_mock_case;
+typedef struct sfn_mock_state sfn_mock_state;
+const sfn_mock_case *sfn_mocks_case(const sfn_mocks *mocks, const char *machine,
+                                    const char *test_case);
+const sfn_mock_state *sfn_mock_case_state(const sfn_mock_case *c, const char *state);
+int sfn_mock_state_answer(const sfn_mock_state *st, int attempt, int share, cJSON **result,
+                          core_err *err);
+
 /* Chaos: {"seed": N, "rules": [{"state"|"function": name, "error": p, "timeout": p,
  * "throttle": p}]}. */
 typedef struct sfn_chaos sfn_chaos;

@@ -486,6 +486,13 @@ Test(sfn_payload_template, builds_payloads_as_the_developer_guide_shows)
         else
             cr_assert_str_eq(err.message, c->message, "case %zu: shared form", i);
         cJSON_Delete(shared);
+        /* The check form (a mocked task's unread parameters) fails exactly when,
+         * and with exactly what, the building forms fail. */
+        core_err_clear(&err);
+        cr_assert_eq(sfn_payload_template_check(tmpl, input, ctx, &err), rc,
+                     "case %zu: check form", i);
+        if (!want)
+            cr_assert_str_eq(err.message, c->message, "case %zu: check form", i);
         char *in_after = cJSON_PrintUnformatted(input);
         cr_assert_str_eq(in_before, in_after, "case %zu: the shared input is intact", i);
         free(in_before);
@@ -498,6 +505,28 @@ Test(sfn_payload_template, builds_payloads_as_the_developer_guide_shows)
         cJSON_Delete(input);
     }
     cJSON_Delete(ctx);
+}
+
+Test(sfn_payload_template, the_check_form_refuses_what_the_building_form_refuses_deep_or_null)
+{
+    char deep[8192];
+    size_t n = 0;
+    for (int i = 0; i < 1100; i++)
+        n += (size_t)snprintf(deep + n, sizeof deep - n, "[");
+    for (int i = 0; i < 1100; i++)
+        n += (size_t)snprintf(deep + n, sizeof deep - n, "]");
+    cJSON *tmpl = cJSON_ParseWithOpts(deep, NULL, 0), *input = parse("{}"), *out = NULL;
+    if (tmpl) { /* cJSON's own nesting limit may refuse it first */
+        core_err e1, e2;
+        int rc = sfn_payload_template(tmpl, input, NULL, &out, &e1);
+        cr_assert_eq(sfn_payload_template_check(tmpl, input, NULL, &e2), rc);
+        if (rc != CORE_OK)
+            cr_assert_str_eq(e1.message, e2.message);
+        cJSON_Delete(out);
+        cJSON_Delete(tmpl);
+    }
+    cr_assert_eq(sfn_payload_template_check(NULL, input, NULL, &err), CORE_ERROR);
+    cJSON_Delete(input);
 }
 
 Test(sfn_payload_template, a_later_dynamic_key_replaces_a_static_one)

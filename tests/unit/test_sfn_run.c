@@ -1531,6 +1531,37 @@ Test(sfn_run, model_executions_are_unique_by_name_and_list_newest_first_by_statu
     free(list);
 }
 
+Test(sfn_run, a_mocked_task_fails_on_its_parameters_alike_stored_or_ephemeral)
+{
+    static const char mock[] =
+        "{\"StateMachines\": {\"m\": {\"TestCases\": {\"C\": {\"T\": \"Ok\"}}}}, "
+        "\"MockedResponses\": {\"Ok\": {\"0\": {\"Return\": {\"Payload\": 1}}}}}";
+    cr_assert_eq(sfn_mocks_parse(mock, sizeof mock - 1, &mocks, NULL), CORE_OK);
+    const char *def = "{\"StartAt\": \"T\", \"States\": {"
+                      "\"T\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", "
+                      "\"Parameters\": {\"FunctionName\": \"f\", \"P\": {\"ok.$\": \"$.a\", "
+                      "\"Payload.$\": \"$.missing\"}}, \"End\": true}}}";
+    run r;
+    execute_named("p1", def, "{\"a\": 1}", "C", &r);
+    assert_failed(&r, "States.Runtime");
+    sfn_runtime *rt = runtime();
+    sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:x",
+                       .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                       .machine_name = "m", .name = "x", .input = "{\"a\": 1}",
+                       .definition = (char *)def, .type = "EXPRESS", .test_case = "C",
+                       .start_ms = T0};
+    sfn_exec_row out;
+    core_err err;
+    cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "T", &out, &err), CORE_OK);
+    cr_assert_str_eq(out.status, "FAILED");
+    cr_assert_str_eq(out.error, r.row.error);
+    cr_assert_str_eq(out.cause, r.row.cause);
+    sfn_exec_row_release(&out);
+    sfn_runtime_free(rt);
+    cr_assert_eq(lambda_calls, 0);
+    release(&r);
+}
+
 /* ---- pinned bytes: the order saga's answer and history ---------------------------------------- */
 
 /* The bench's input and a few values whose printing has edge cases (escapes, a
