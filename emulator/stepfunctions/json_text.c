@@ -240,3 +240,216 @@ char *sfn_json_print(const cJSON *item)
         memcpy(copy, text, n + 1);
     return copy;
 }
+
+/* ---- parsing ------------------------------------------------------------------ */
+
+/* The fast parser builds exactly the tree cJSON_Parse builds (same types,
+ * valuestring, keys in order, duplicates kept, valuedouble from strtod on the
+ * same characters, valueint saturated as cJSON saturates it, valueint 1 on
+ * true) for documents without \u escapes; on anything else it gives up and the
+ * caller gets cJSON_Parse's own answer (NULL for what is not JSON). */
+
+#define PARSE_MAX_DEPTH 512 /* below cJSON's nesting limit (1000): deeper goes to cJSON */
+
+typedef struct reader {
+    const unsigned char *p;
+    int depth;
+} reader;
+
+static void skip_space(reader *r)
+{
+    while (*r->p && *r->p <= 32)
+        r->p++;
+}
+
+/* A string at r->p (its opening quote) as a new buffer, or NULL (give up). */
+static char *read_string(reader *r)
+{
+    const unsigned char *s = r->p + 1, *e = s;
+    size_t escapes = 0;
+    while (*e && *e != '"') {
+        if (*e == '\\') {
+            if (!e[1] || e[1] == 'u')
+                return NULL; /* \u: cJSON's UTF-16 handling decides */
+            escapes++;
+            e++;
+        }
+        e++;
+    }
+    if (*e != '"')
+        return NULL;
+    size_t n = (size_t)(e - s) - escapes;
+    char *copy = cJSON_malloc(n + 1);
+    if (!copy)
+        return NULL;
+    if (!escapes) {
+        memcpy(copy, s, n);
+    } else {
+        char *w = copy;
+        for (const unsigned char *q = s; q < e; q++) {
+            if (*q != '\\') {
+                *w++ = (char)*q;
+                continue;
+            }
+            switch (*++q) {
+            case 'b': *w++ = '\b'; break;
+            case 'f': *w++ = '\f'; break;
+            case 'n': *w++ = '\n'; break;
+            case 'r': *w++ = '\r'; break;
+            case 't': *w++ = '\t'; break;
+            case '"': case '\\': case '/': *w++ = (char)*q; break;
+            default:
+                cJSON_free(copy);
+                return NULL; /* cJSON refuses other escapes */
+            }
+        }
+    }
+    copy[n] = '\0';
+    r->p = e + 1;
+    return copy;
+}
+
+static int number_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.';
+}
+
+static cJSON *read_number(reader *r)
+{
+    /* cJSON copies at most 63 such characters and lets strtod take what it can */
+    char buf[64];
+    size_t n = 0;
+    while (n < sizeof buf - 1 && number_char(r->p[n])) {
+        buf[n] = (char)r->p[n];
+        n++;
+    }
+    buf[n] = '\0';
+    size_t i = buf[0] == '-', digits = n - i;
+    double d;
+    size_t used = n;
+    int plain = digits >= 1 && digits <= 15;
+    for (size_t k = i; plain && k < n; k++)
+        plain = buf[k] >= '0' && buf[k] <= '9';
+    if (plain) {
+        long long v = 0;
+        for (size_t k = i; k < n; k++)
+            v = v * 10 + (buf[k] - '0');
+        d = i ? -(double)v : (double)v; /* exact below 2^53, as strtod's */
+    } else {
+        const struct lconv *lc = localeconv();
+        char point = lc && lc->decimal_point ? lc->decimal_point[0] : '.';
+        for (size_t k = 0; k < n; k++)
+            if (buf[k] == '.')
+                buf[k] = point;
+        char *end;
+        d = strtod(buf, &end);
+        if (end == buf)
+            return NULL;
+        used = (size_t)(end - buf);
+    }
+    r->p += used;
+    return cJSON_CreateNumber(d); /* valueint saturated as parse_number does */
+}
+
+static cJSON *read_value(reader *r);
+
+static cJSON *read_container(reader *r, int object)
+{
+    if (++r->depth > PARSE_MAX_DEPTH)
+        return NULL;
+    cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!c)
+        return NULL;
+    r->p++;
+    skip_space(r);
+    if (*r->p == (object ? '}' : ']')) {
+        r->p++;
+        r->depth--;
+        return c;
+    }
+    for (;;) {
+        char *key = NULL;
+        skip_space(r);
+        if (object) {
+            if (*r->p != '"' || !(key = read_string(r)))
+                break;
+            skip_space(r);
+            if (*r->p != ':') {
+                cJSON_free(key);
+                break;
+            }
+            r->p++;
+            skip_space(r);
+        }
+        cJSON *v = read_value(r);
+        if (!v) {
+            cJSON_free(key);
+            break;
+        }
+        v->string = key; /* what parse_object leaves there: the key, owned */
+        cJSON_AddItemToArray(c, v);
+        skip_space(r);
+        if (*r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if (*r->p == (object ? '}' : ']')) {
+            r->p++;
+            r->depth--;
+            return c;
+        }
+        break;
+    }
+    cJSON_Delete(c);
+    return NULL;
+}
+
+static cJSON *read_value(reader *r)
+{
+    const unsigned char *p = r->p;
+    cJSON *v = NULL;
+    switch (*p) {
+    case 'n':
+        if (!strncmp((const char *)p, "null", 4) && (v = cJSON_CreateNull()))
+            r->p += 4;
+        return v;
+    case 'f':
+        if (!strncmp((const char *)p, "false", 5) && (v = cJSON_CreateFalse()))
+            r->p += 5;
+        return v;
+    case 't':
+        if (!strncmp((const char *)p, "true", 4) && (v = cJSON_CreateTrue())) {
+            v->valueint = 1;
+            r->p += 4;
+        }
+        return v;
+    case '"': {
+        char *s = read_string(r);
+        if (s && !(v = cJSON_CreateNull()))
+            cJSON_free(s);
+        if (v) {
+            v->type = cJSON_String;
+            v->valuestring = s;
+        }
+        return v;
+    }
+    case '{':
+        return read_container(r, 1);
+    case '[':
+        return read_container(r, 0);
+    default:
+        return *p == '-' || (*p >= '0' && *p <= '9') ? read_number(r) : NULL;
+    }
+}
+
+cJSON *sfn_json_parse(const char *text)
+{
+    if (!text)
+        return NULL;
+    reader r = {.p = (const unsigned char *)text};
+    if (r.p[0] == 0xEF) /* a byte order mark: cJSON's rules */
+        return cJSON_Parse(text);
+    skip_space(&r);
+    cJSON *v = read_value(&r);
+    return v ? v : cJSON_Parse(text);
+}

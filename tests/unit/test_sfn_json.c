@@ -186,3 +186,107 @@ Test(sfn_json, the_allocation_cache_serves_threads_that_free_each_others_blocks)
     cr_assert_eq(pthread_create(&other, NULL, delete_tree, d), 0);
     pthread_join(other, NULL);
 }
+
+/* The same tree node for node: types, numbers (valueint too), strings, keys,
+ * order, and the links cJSON's own functions rely on (prev of the first child
+ * is the last). */
+static void same_tree(const cJSON *a, const cJSON *b, const char *what)
+{
+    cr_assert_eq(a == NULL, b == NULL, "%s: one is NULL", what);
+    if (!a)
+        return;
+    cr_assert_eq(a->type, b->type, "%s: type %d vs %d", what, a->type, b->type);
+    cr_assert_eq(a->valueint, b->valueint, "%s: valueint", what);
+    cr_assert(memcmp(&a->valuedouble, &b->valuedouble, sizeof a->valuedouble) == 0 ||
+                  (isnan(a->valuedouble) && isnan(b->valuedouble)),
+              "%s: valuedouble %.17g vs %.17g", what, a->valuedouble, b->valuedouble);
+    cr_assert_eq(a->valuestring == NULL, b->valuestring == NULL, "%s: valuestring", what);
+    if (a->valuestring)
+        cr_assert_str_eq(a->valuestring, b->valuestring, "%s", what);
+    cr_assert_eq(a->string == NULL, b->string == NULL, "%s: key", what);
+    if (a->string)
+        cr_assert_str_eq(a->string, b->string, "%s", what);
+    const cJSON *x = a->child, *y = b->child;
+    if (x) {
+        cr_assert_not_null(y, "%s: children", what);
+        const cJSON *lx = x, *ly = y;
+        while (lx->next)
+            lx = lx->next;
+        while (ly->next)
+            ly = ly->next;
+        cr_assert_eq(x->prev, lx, "%s: first->prev is the last child", what);
+        cr_assert_eq(y->prev, ly, "%s: first->prev is the last child", what);
+    }
+    for (; x || y; x = x->next, y = y->next) {
+        cr_assert(x && y, "%s: child counts differ", what);
+        same_tree(x, y, what);
+    }
+}
+
+static void parses_as_cjson(const char *text, const char *what)
+{
+    cJSON *want = cJSON_Parse(text), *got = sfn_json_parse(text);
+    same_tree(want, got, what);
+    cJSON_Delete(want);
+    cJSON_Delete(got);
+}
+
+Test(sfn_json, documents_parse_into_the_tree_cjson_builds)
+{
+    static const char *docs[] = {
+        "{\"orderId\": \"o-bench\", \"userId\": \"u1\", \"items\": [{\"productId\": \"p1\", "
+        "\"quantity\": 1, \"priceCents\": 1999}], \"total\": 1999, \"ok\": true}",
+        "  \t\n{}  ", "[]", "[ ]", "{ }", "true", "false", "null", "0", "-0", "007", "-007",
+        "1.5", "-1.5e3", "1E+2", "1e-2", ".5", "-.5", "1.", "1e999", "-1e999", "123456789012345",
+        "1234567890123456", "12345678901234567890", "2147483647", "2147483648", "-2147483648",
+        "-2147483649", "1-2", "1e5e5", "--1", "+1", "-", "e5", "\"\"", "\"a\\\"b\\\\c\\/d\"",
+        "\"\\b\\f\\n\\r\\t\"", "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\x\"", "\"\\", "\"open",
+        "\"tab\there\"", "\"\x01\x1f\"", "\"caf\xc3\xa9 \xe2\x82\xac\"", "{\"a\":1,\"a\":2}",
+        "{\"a\" : [1 , 2 ,3 ] , \"b\" :{ \"c\" :null}}", "[1,]", "[,1]", "{\"a\":1,}", "{,}",
+        "{\"a\"}", "{\"a\":}", "{a:1}", "[1 2]", "{\"a\":1 \"b\":2}", "[1]garbage", "{}{}",
+        "\xEF\xBB\xBF{\"bom\":1}", "", "   ", "nul", "tru", "fals", "nullx", "[true,false,null]",
+        "{\"\":\"\"}", "[[[[[[[[[[]]]]]]]]]]", "{\"k\\n\\\"\":\"v\"}", "[\"\\u0000\"]",
+        "[0.1, 0.2, 0.30000000000000004, 1e-320, 2.2250738585072014e-308]",
+        "[999999999999999, -999999999999999, 1000000000000000]",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        parses_as_cjson(docs[i], docs[i]);
+}
+
+Test(sfn_json, nesting_past_the_fast_parsers_depth_is_cjsons_answer)
+{
+    static char deep[4100];
+    for (int depth = 500; depth <= 2000; depth += 250) {
+        size_t n = 0;
+        for (int i = 0; i < depth; i++)
+            deep[n++] = '[';
+        for (int i = 0; i < depth; i++)
+            deep[n++] = ']';
+        deep[n] = '\0';
+        parses_as_cjson(deep, "deep arrays");
+    }
+}
+
+Test(sfn_json, mutated_documents_parse_as_cjson_parses_them)
+{
+    static const char base[] =
+        "{\"a\": [1, -2.5e3, \"s\\\"t\", true, false, null, {\"b\": {}}], \"c\": \"\\u00e9\"}";
+    char doc[sizeof base];
+    const char alphabet[] = "{}[]\",:.-+eE0123456789 \\u tnfrl";
+    uint64_t x = 0x243F6A8885A308D3ULL;
+    for (int round = 0; round < 5000; round++) {
+        memcpy(doc, base, sizeof base);
+        for (int m = 0; m < 1 + round % 4; m++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t at = (size_t)(x % (sizeof base - 1));
+            doc[at] = alphabet[(x >> 20) % (sizeof alphabet - 1)];
+            if ((x >> 40) % 7 == 0)
+                doc[at + 1 < sizeof base - 1 ? at + 1 : at] = '\0'; /* truncated */
+        }
+        char what[64];
+        snprintf(what, sizeof what, "mutation round %d", round);
+        parses_as_cjson(doc, what);
+    }
+}
