@@ -148,6 +148,7 @@ struct exec_ctx {
     int64_t deadline_ms;  /* the machine's TimeoutSeconds, as an execution time; 0: none */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
+    atomic_int forked;    /* a Parallel or Map started threads (set before the first one) */
     pending_event *pending;
     size_t n_pending, cap_pending;
     const sfn_mock_case *mock_case; /* the test case (row.test_case) in the mock config */
@@ -255,8 +256,13 @@ static void emit(branch *b, const char *type, cJSON *details)
 {
     exec_ctx *ex = b->ex;
     if (ex->ephemeral) {
-        /* An ephemeral execution's events are never read: number them, nothing more. */
+        /* An ephemeral execution's events are never read: number them, nothing more
+         * (under the lock only once branches may number them at the same time). */
         cJSON_Delete(details);
+        if (!atomic_load_explicit(&ex->forked, memory_order_relaxed)) {
+            b->prev_id = ex->next_id++;
+            return;
+        }
         pthread_mutex_lock(&ex->lock);
         b->prev_id = ex->next_id++;
         pthread_mutex_unlock(&ex->lock);
@@ -1065,17 +1071,35 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
     free(rt);
 }
 
-static size_t load_retries(const cJSON *state, const char *json, int **out)
+/* A state's retry counters: in the caller's retry_counters (RETRY_STACK) when
+ * they fit, else allocated; release with free_retries. */
+#define RETRY_STACK 8
+typedef int retry_counters[RETRY_STACK];
+
+static size_t load_retries(const cJSON *state, const char *json, retry_counters stack, int **out)
 {
     size_t n = (size_t)cJSON_GetArraySize(sf(state, F_RETRY));
-    *out = calloc(n + 1, sizeof **out);
-    cJSON *saved = json ? cJSON_Parse(json) : NULL;
+    if (n < RETRY_STACK) {
+        memset(stack, 0, sizeof(retry_counters));
+        *out = stack;
+    } else {
+        *out = calloc(n + 1, sizeof **out);
+    }
+    if (!json)
+        return *out ? n : 0;
+    cJSON *saved = cJSON_Parse(json);
     for (size_t i = 0; i < n && *out; i++) {
         const cJSON *v = cJSON_GetArrayItem(saved, (int)i);
         (*out)[i] = cJSON_IsNumber(v) ? v->valueint : 0;
     }
     cJSON_Delete(saved);
-    return n;
+    return *out ? n : 0;
+}
+
+static void free_retries(int *retries, const retry_counters stack)
+{
+    if (retries != stack)
+        free(retries);
 }
 
 static int total_retries(const int *r, size_t n)
@@ -1095,7 +1119,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     int bare = 0;
     sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname, &bare);
     int *retries;
-    size_t n_retriers = load_retries(state, retries_json, &retries);
+    retry_counters stack_retries;
+    size_t n_retriers = load_retries(state, retries_json, stack_retries, &retries);
     int result_rc = RUN_FAIL;
     /* its answers come from the mock config alone (no side effect), or NULL */
     const sfn_mock_state *mock = sfn_mock_case_state(b->ex->mock_case, name);
@@ -1223,7 +1248,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         result_rc = end;
         break;
     }
-    free(retries);
+    free_retries(retries, stack_retries);
     return result_rc;
 }
 
@@ -1278,7 +1303,8 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
                         cJSON **out, const char **next, core_err *err)
 {
     int *retries;
-    size_t n_retriers = load_retries(state, NULL, &retries);
+    retry_counters stack_retries;
+    size_t n_retriers = load_retries(state, NULL, stack_retries, &retries);
     const cJSON *branches = field(state, "Branches");
     int n = cJSON_GetArraySize(branches);
     int result_rc = RUN_FAIL;
@@ -1294,6 +1320,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
             checkpoint(b, name, input, retries, n_retriers, 1);
             atomic_int stop = 0;
             child *kids = calloc((size_t)n + 1, sizeof *kids);
+            atomic_store(&b->ex->forked, 1);
             for (int i = 0; i < n; i++) {
                 child_init(&kids[i], b, &stop, cJSON_GetArrayItem(branches, i),
                            cJSON_Duplicate(params, 1));
@@ -1345,7 +1372,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         result_rc = end;
         break;
     }
-    free(retries);
+    free_retries(retries, stack_retries);
     return result_rc;
 }
 
@@ -1399,7 +1426,8 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                    cJSON **out, const char **next, core_err *err)
 {
     int *retries;
-    size_t n_retriers = load_retries(state, NULL, &retries);
+    retry_counters stack_retries;
+    size_t n_retriers = load_retries(state, NULL, stack_retries, &retries);
     const cJSON *proc = field(state, "ItemProcessor");
     if (!proc)
         proc = field(state, "Iterator");
@@ -1470,6 +1498,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 atomic_init(&mr.next_index, 0);
                 pthread_t *th = calloc((size_t)threads + 1, sizeof *th);
                 int started = 0;
+                atomic_store(&b->ex->forked, 1);
                 for (int t = 0; t < threads; t++)
                     if (pthread_create(&th[t], NULL, map_worker, &mr) == 0)
                         started++;
@@ -1529,7 +1558,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         result_rc = end;
         break;
     }
-    free(retries);
+    free_retries(retries, stack_retries);
     return result_rc;
 }
 

@@ -81,28 +81,16 @@ static int put(out *o, const char *s, size_t n)
     return 0;
 }
 
-/* The escape of byte c, or 0 when it goes as is. */
-static char escape_of(unsigned char c)
-{
-    switch (c) {
-    case '"':
-        return '"';
-    case '\\':
-        return '\\';
-    case '\b':
-        return 'b';
-    case '\f':
-        return 'f';
-    case '\n':
-        return 'n';
-    case '\r':
-        return 'r';
-    case '\t':
-        return 't';
-    default:
-        return c < 32 ? 'u' : 0;
-    }
-}
+/* The escape of each byte: 0 when it goes as is, 'u' for \u00xx, else the
+ * letter after the backslash. */
+static const char escape_of[256] = {
+    [0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
+    [0x06] = 'u', [0x07] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [0x0b] = 'u',
+    ['\f'] = 'f', ['\r'] = 'r', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u',
+    [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u',
+    [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u',
+    [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
+};
 
 static int put_string(out *o, const char *s)
 {
@@ -114,11 +102,17 @@ static int put_string(out *o, const char *s)
         return -1;
     char *w = o->p + o->len;
     *w++ = '"';
-    for (const unsigned char *r = (const unsigned char *)s; *r; r++) {
-        char e = escape_of(*r);
-        if (!e) {
-            *w++ = (char)*r;
-        } else if (e != 'u') {
+    const unsigned char *r = (const unsigned char *)s, *end = r + n;
+    while (r < end) {
+        const unsigned char *run = r;
+        while (r < end && !escape_of[*r])
+            r++;
+        memcpy(w, run, (size_t)(r - run));
+        w += r - run;
+        if (r == end)
+            break;
+        char e = escape_of[*r];
+        if (e != 'u') {
             *w++ = '\\';
             *w++ = e;
         } else {
@@ -128,6 +122,7 @@ static int put_string(out *o, const char *s)
             w[5] = hex[*r & 15];
             w += 6;
         }
+        r++;
     }
     *w++ = '"';
     o->len = (size_t)(w - o->p);

@@ -651,6 +651,19 @@ int sfn_model_exec_abort(sfn_model *m, const char *arn, const char *error, const
 void sfn_exec_arn(const char *region, const char *machine_name, const char *exec_name,
                   int express, char *out, size_t len)
 {
-    snprintf(out, len, "arn:aws:states:%s:000000000000:%s:%s:%s", region,
-             express ? "express" : "execution", machine_name, exec_name);
+    /* snprintf's result (truncated to len - 1 bytes), without its format parsing:
+     * this runs for every execution started */
+    const char *parts[] = {"arn:aws:states:", region, ":000000000000:",
+                           express ? "express" : "execution", ":", machine_name, ":", exec_name};
+    size_t used = 0;
+    if (!len)
+        return;
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        size_t n = parts[i] ? strlen(parts[i]) : 6; /* "(null)", as glibc prints NULL */
+        if (n > len - 1 - used)
+            n = len - 1 - used;
+        memcpy(out + used, parts[i] ? parts[i] : "(null)", n);
+        used += n;
+    }
+    out[used] = '\0';
 }
