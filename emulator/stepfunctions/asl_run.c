@@ -103,18 +103,23 @@ typedef struct state_index {
 static const state_slot *index_find(const state_index *idx, const cJSON *states,
                                     const char *name);
 
-typedef struct def_entry {
+/* A parsed definition (sfn_definition to the other files). Reference-counted:
+ * the cache's slot holds one reference, each execution running it and each
+ * holder of sfn_runtime_definition another; the last release frees it, so an
+ * entry evicted from the cache lives on while something still runs it. */
+typedef struct sfn_definition {
     char *text;
+    size_t len;
     cJSON *tree;
     state_index *index;
-    int users;
+    int refs;                /* under def_lock */
     unsigned long long used; /* LRU clock */
 } def_entry;
 
 struct sfn_runtime {
     sfn_runtime_opts opts;
     pthread_mutex_t def_lock;
-    def_entry defs[DEF_CACHE];
+    def_entry *defs[DEF_CACHE];
     unsigned long long def_clock;
     pthread_t *threads;
     int n_threads;
@@ -135,9 +140,10 @@ typedef struct pending_event {
 struct exec_ctx {
     sfn_runtime *rt;
     sfn_exec_row row;
-    const cJSON *definition; /* from the runtime's cache (def_acquire), or own_definition */
-    const state_index *index; /* the cached definition's; NULL with own_definition */
-    cJSON *own_definition;   /* when every cache slot is in use */
+    const cJSON *definition; /* def's tree, or own_definition */
+    const state_index *index; /* def's index; NULL with own_definition */
+    def_entry *def;          /* a reference (def_acquire), released at the end */
+    cJSON *own_definition;   /* when the definition could not be cached */
     const char *definition_text; /* ephemeral runs: the caller's (borrowed), not in row */
     cJSON *ctx_base; /* $$ without State / Map */
     pthread_mutex_t lock;
@@ -1788,73 +1794,102 @@ static const state_slot *index_find(const state_index *idx, const cJSON *states,
     return NULL;
 }
 
-/* The parsed tree of text (borrowed until def_release), or NULL if not JSON;
- * *index (if index is not NULL) its state index, NULL if it has none. */
-static const cJSON *def_acquire(sfn_runtime *rt, const char *text, const state_index **index)
+static void def_free(def_entry *e)
 {
+    if (!e)
+        return;
+    free(e->text);
+    cJSON_Delete(e->tree);
+    index_free(e->index);
+    free(e);
+}
+
+/* Drop a reference (under def_lock). */
+static void def_unref(def_entry *e)
+{
+    if (e && --e->refs == 0)
+        def_free(e);
+}
+
+/* The cached definition of text, a reference the caller releases with
+ * def_release; NULL if the text is not JSON (or out of memory). */
+static def_entry *def_acquire(sfn_runtime *rt, const char *text)
+{
+    size_t len = strlen(text);
     pthread_mutex_lock(&rt->def_lock);
-    def_entry *hit = NULL, *victim = NULL;
+    def_entry *hit = NULL;
+    int victim = 0;
     for (int i = 0; i < DEF_CACHE; i++) {
-        def_entry *e = &rt->defs[i];
-        if (e->text && !strcmp(e->text, text)) {
+        def_entry *e = rt->defs[i];
+        if (e && e->len == len && !memcmp(e->text, text, len)) {
             hit = e;
             break;
         }
-        if (!e->users && (!victim || !e->text || (victim->text && e->used < victim->used)))
-            victim = e;
+        if (!e || (rt->defs[victim] && e->used < rt->defs[victim]->used))
+            victim = i;
     }
-    if (!hit && victim) {
-        cJSON *tree = cJSON_Parse(text);
-        char *copy = tree ? strdup(text) : NULL;
-        mark_context(tree, 0);
-        if (tree && copy) {
-            free(victim->text);
-            cJSON_Delete(victim->tree);
-            index_free(victim->index);
-            victim->text = copy;
-            victim->tree = tree;
-            victim->index = index_new(tree);
-            hit = victim;
+    if (!hit) {
+        /* parsed under the lock: rare (a new definition), and it keeps two threads
+         * from parsing the same one at once */
+        def_entry *e = calloc(1, sizeof *e);
+        if (e && (e->tree = cJSON_Parse(text)) && (e->text = malloc(len + 1))) {
+            memcpy(e->text, text, len + 1);
+            e->len = len;
+            mark_context(e->tree, 0);
+            e->index = index_new(e->tree);
+            e->refs = 1; /* the slot's */
+            def_unref(rt->defs[victim]);
+            rt->defs[victim] = hit = e;
         } else {
-            cJSON_Delete(tree);
-            free(copy);
+            def_free(e);
         }
     }
-    const cJSON *tree = NULL;
     if (hit) {
-        hit->users++;
+        hit->refs++;
         hit->used = ++rt->def_clock;
-        tree = hit->tree;
     }
-    if (index)
-        *index = hit ? hit->index : NULL;
     pthread_mutex_unlock(&rt->def_lock);
-    return tree;
+    return hit;
 }
 
-static void def_release(sfn_runtime *rt, const cJSON *tree)
+static void def_release(sfn_runtime *rt, def_entry *e)
 {
+    if (!e)
+        return;
     pthread_mutex_lock(&rt->def_lock);
-    for (int i = 0; i < DEF_CACHE; i++)
-        if (rt->defs[i].tree == tree && rt->defs[i].users > 0)
-            rt->defs[i].users--;
+    def_unref(e);
     pthread_mutex_unlock(&rt->def_lock);
+}
+
+const sfn_definition *sfn_runtime_definition(sfn_runtime *rt, const char *text)
+{
+    return text ? def_acquire(rt, text) : NULL;
+}
+
+void sfn_runtime_definition_release(sfn_runtime *rt, const sfn_definition *d)
+{
+    def_release(rt, (def_entry *)d);
+}
+
+const char *sfn_definition_start_at(const sfn_definition *d)
+{
+    const cJSON *s = d ? cJSON_GetObjectItemCaseSensitive(d->tree, "StartAt") : NULL;
+    return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
 int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, size_t len)
 {
-    const cJSON *tree = definition ? def_acquire(rt, definition, NULL) : NULL;
+    def_entry *d = definition ? def_acquire(rt, definition) : NULL;
     cJSON *own = NULL;
+    const cJSON *tree = d ? d->tree : NULL;
     if (!tree && definition)
         tree = own = cJSON_Parse(definition);
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(tree, "StartAt");
     int rc = cJSON_IsString(s) && strlen(s->valuestring) < len ? 0 : -1;
     if (!rc)
         memcpy(out, s->valuestring, strlen(s->valuestring) + 1);
-    if (own)
-        cJSON_Delete(own);
-    else if (tree)
-        def_release(rt, tree);
+    cJSON_Delete(own);
+    def_release(rt, d);
     return rc;
 }
 
@@ -1944,7 +1979,10 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
         ex->mock_case = sfn_mocks_case(rt->opts.mocks, ex->row.machine_name, ex->row.test_case);
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
     const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
-    ex->definition = dtext ? def_acquire(rt, dtext, &ex->index) : NULL;
+    if (!ex->def && dtext)
+        ex->def = def_acquire(rt, dtext);
+    ex->definition = ex->def ? ex->def->tree : NULL;
+    ex->index = ex->def ? ex->def->index : NULL;
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
@@ -1977,10 +2015,8 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
         free(ex->pending[i].ev.details);
     free(ex->pending);
     free(ex->mock_counts);
-    if (ex->own_definition)
-        cJSON_Delete(ex->own_definition);
-    else if (ex->definition)
-        def_release(rt, ex->definition);
+    cJSON_Delete(ex->own_definition);
+    def_release(rt, ex->def);
     cJSON_Delete(ex->ctx_base);
     pthread_cond_destroy(&ex->wake);
     pthread_mutex_destroy(&ex->lock);
@@ -2002,38 +2038,61 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     return CORE_OK;
 }
 
-static char *dup_or_null(const char *s)
+static int run_ephemeral(sfn_runtime *rt, def_entry *def, const sfn_exec_row *in,
+                         const char *start_at, sfn_exec_row *out, core_err *err)
 {
-    return s ? strdup(s) : NULL;
+    memset(out, 0, sizeof *out);
+    exec_ctx *ex = calloc(1, sizeof *ex);
+    if (!ex) {
+        def_release(rt, def);
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    }
+    /* The caller's strings, borrowed for the run (it holds them until we return):
+     * only what the run produces is allocated, and handed back. */
+    sfn_exec_row *r = &ex->row;
+    r->arn = in->arn;
+    r->machine_arn = in->machine_arn;
+    r->machine_name = in->machine_name;
+    r->name = in->name;
+    r->input = in->input;
+    r->role_arn = in->role_arn;
+    r->type = in->type;
+    r->test_case = in->test_case;
+    r->start_ms = in->start_ms;
+    r->pos_state = (char *)start_at;
+    r->pos_input = in->input;
+    r->last_event_id = 1;
+    ex->def = def;
+    ex->definition_text = def ? NULL : in->definition; /* 15 KB not copied */
+    ex->ephemeral = 1;
+    run_loaded(rt, ex);
+    out->status = r->status; /* NULL if the runtime stopped it first */
+    out->output = r->output;
+    out->error = r->error;
+    out->cause = r->cause;
+    out->start_ms = r->start_ms;
+    out->stop_ms = r->stop_ms;
+    free(ex);
+    return CORE_OK;
 }
 
 int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
                               sfn_exec_row *out, core_err *err)
 {
-    memset(out, 0, sizeof *out);
-    exec_ctx *ex = calloc(1, sizeof *ex);
-    if (!ex)
-        return core_err_set(err, 500, "InternalFailure", "out of memory");
-    sfn_exec_row *r = &ex->row;
-    r->arn = dup_or_null(in->arn);
-    r->machine_arn = dup_or_null(in->machine_arn);
-    r->machine_name = dup_or_null(in->machine_name);
-    r->name = dup_or_null(in->name);
-    r->input = dup_or_null(in->input);
-    ex->definition_text = in->definition; /* borrowed for the run; 15 KB not copied */
-    r->role_arn = dup_or_null(in->role_arn);
-    r->type = dup_or_null(in->type);
-    r->test_case = dup_or_null(in->test_case);
-    r->status = strdup("RUNNING");
-    r->start_ms = in->start_ms;
-    r->pos_state = dup_or_null(start_at);
-    r->pos_input = dup_or_null(in->input);
-    r->last_event_id = 1;
-    ex->ephemeral = 1;
-    run_loaded(rt, ex);
-    *out = ex->row;
-    free(ex);
-    return CORE_OK;
+    return run_ephemeral(rt, NULL, in, start_at, out, err);
+}
+
+int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
+                                  const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
+                                  core_err *err)
+{
+    def_entry *d = (def_entry *)def;
+    if (d) { /* the run's own reference, released when it ends */
+        pthread_mutex_lock(&rt->def_lock);
+        d->refs++;
+        pthread_mutex_unlock(&rt->def_lock);
+    }
+    return run_ephemeral(rt, d, in, start_at, out, err);
 }
 
 /* ---- the pool ------------------------------------------------------------------------------ */
@@ -2111,11 +2170,8 @@ void sfn_runtime_free(sfn_runtime *rt)
         free(j);
     }
     free(rt->threads);
-    for (int i = 0; i < DEF_CACHE; i++) {
-        free(rt->defs[i].text);
-        cJSON_Delete(rt->defs[i].tree);
-        index_free(rt->defs[i].index);
-    }
+    for (int i = 0; i < DEF_CACHE; i++)
+        def_unref(rt->defs[i]); /* nothing runs now: the last reference */
     pthread_mutex_destroy(&rt->def_lock);
     pthread_cond_destroy(&rt->idle_cond);
     pthread_cond_destroy(&rt->cond);

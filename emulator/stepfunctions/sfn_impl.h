@@ -217,10 +217,27 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err);
 /* StartSyncExecution: run the execution `in` describes (borrowed; its input,
  * definition, names, type, test case, start time) from start_at on the calling
  * thread without storing anything — AWS keeps no history of Express
- * executions a client could read back. *out receives the ended row (status,
- * output or error/cause, stop_ms; release with sfn_exec_row_release). */
+ * executions a client could read back. *out receives what the run produced:
+ * status (NULL if the runtime stopped first), output or error/cause, start_ms,
+ * stop_ms; its other fields are NULL (the caller has them in `in`). Release
+ * with sfn_exec_row_release. */
 int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
                               sfn_exec_row *out, core_err *err);
+
+/* A definition parsed and indexed once, from the runtime's cache: a reference
+ * the caller holds until sfn_runtime_definition_release (an entry the cache
+ * evicts meanwhile lives on for its holders). NULL when text is not JSON. For a
+ * caller that starts many executions of one definition (the wire, per machine):
+ * finding the text in the cache compares all of it, every time. */
+typedef struct sfn_definition sfn_definition;
+const sfn_definition *sfn_runtime_definition(sfn_runtime *rt, const char *text);
+void sfn_runtime_definition_release(sfn_runtime *rt, const sfn_definition *d);
+/* Its StartAt (borrowed while the reference is held), or NULL. */
+const char *sfn_definition_start_at(const sfn_definition *d);
+/* sfn_runtime_run_ephemeral of the definition def (in->definition unused). */
+int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
+                                  const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
+                                  core_err *err);
 /* The StartAt of a definition, through the runtime's parsed-definition cache
  * (StartExecution needs it at every call; parsing a 15 KB definition each time
  * cost more than running the execution). 0, or -1 when the text is not JSON

@@ -49,6 +49,7 @@ static char *slurp(const char *path)
 
 typedef struct sync_loop {
     sfn_runtime *rt;
+    const sfn_definition *compiled; /* as the wire holds it per machine */
     char *def, *machine, *test_case; /* the row's (not const in sfn_exec_row) */
     const char *start, *input;
     core_clock *clk;
@@ -76,7 +77,8 @@ static void *sync_main(void *arg)
                             .type = "EXPRESS", .test_case = l->test_case,
                             .start_ms = core_clock_now_ms(l->clk)};
         sfn_exec_row out;
-        if (sfn_runtime_run_ephemeral(l->rt, &row, l->start, &out, &err) != CORE_OK ||
+        if (sfn_runtime_run_ephemeral_def(l->rt, l->compiled, &row, l->start, &out, &err) !=
+                CORE_OK ||
             strcmp(out.status, "SUCCEEDED") != 0) {
             fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
             l->failed = 1;
@@ -119,6 +121,9 @@ int main(int argc, char **argv)
     sfn_runtime *rt = sfn_runtime_new(&o);
     cJSON *d = cJSON_Parse(def);
     const char *start = cJSON_GetObjectItemCaseSensitive(d, "StartAt")->valuestring;
+    /* StartSyncExecution finds the machine's compiled definition by the machine
+     * (the wire's per-machine cache), not by comparing its text: the same here */
+    const sfn_definition *compiled = sfn_runtime_definition(rt, def);
     long count = !strncmp(argv[5], "n=", 2) ? atol(argv[5] + 2) : 0;
     double seconds = count > 0 ? 1e9 : atof(argv[5]);
     int64_t t0 = core_clock_monotonic_us(), end = t0 + (int64_t)(seconds * 1e6);
@@ -129,7 +134,7 @@ int main(int argc, char **argv)
         sync_loop loops[64];
         int failed = 0;
         for (int i = 0; i < threads; i++) {
-            loops[i] = (sync_loop){.rt = rt, .def = def, .machine = argv[3], .test_case = argv[4],
+            loops[i] = (sync_loop){.rt = rt, .compiled = compiled, .def = def, .machine = argv[3], .test_case = argv[4],
                                    .start = start, .input = input, .clk = clk, .end = end,
                                    .count = count, .id = i};
             if (pthread_create(&th[i], NULL, sync_main, &loops[i]) != 0) {
@@ -159,7 +164,7 @@ int main(int argc, char **argv)
         if (sync) {
             sfn_exec_row out;
             row.type = "EXPRESS";
-            if (sfn_runtime_run_ephemeral(rt, &row, start, &out, &err) != CORE_OK ||
+            if (sfn_runtime_run_ephemeral_def(rt, compiled, &row, start, &out, &err) != CORE_OK ||
                 strcmp(out.status, "SUCCEEDED") != 0) {
                 fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
                 return 1;
@@ -182,6 +187,7 @@ int main(int argc, char **argv)
     if (!sync)
         sfn_exec_row_release(&last);
     printf("{\"executions\": %ld, \"seconds\": %.3f, \"rps\": %.1f}\n", n, took, n / took);
+    sfn_runtime_definition_release(rt, compiled);
     sfn_runtime_free(rt);
     cJSON_Delete(d);
     sfn_mocks_free(mocks);
