@@ -63,6 +63,7 @@
 
 #include "core/log.h"
 #include "stepfunctions/lang.h"
+#include "stepfunctions/lang_impl.h"
 #include "stepfunctions/sfn_impl.h"
 
 #define MAP_DEFAULT_THREADS 10
@@ -412,7 +413,7 @@ static void emit_error(branch *b, const char *type, const char *details_key,
 
 static const cJSON *field(const cJSON *state, const char *name)
 {
-    return cJSON_GetObjectItemCaseSensitive(state, name);
+    return sfn_object_item(state, name);
 }
 
 static const char *str_field(const cJSON *state, const char *name)
@@ -431,7 +432,7 @@ static _Thread_local const state_index *tl_index;
 static const cJSON *sf(const cJSON *state, enum sfield f)
 {
     const state_index *idx = tl_index;
-    if (idx && cJSON_IsObject(state) && state->valueint >= 4) {
+    if (idx && state && (state->type & 0xFF) == cJSON_Object && state->valueint >= 4) {
         size_t i = (size_t)(state->valueint >> 2) - 1;
         if (i < idx->cap && idx->slots[i].state == state)
             return idx->slots[i].f[f];
@@ -473,18 +474,18 @@ static void mark_context(cJSON *machine, int depth)
     cJSON *st;
     if (depth > 16)
         return;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    cJSON_ArrayForEach(st, sfn_object_item(machine, "States"))
     {
         if (!cJSON_IsObject(st))
             continue;
         st->valueint = uses_context(st) ? 2 : 1;
         cJSON *br;
-        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
         {
             mark_context(br, depth + 1);
         }
-        mark_context(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
-        mark_context(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+        mark_context(sfn_object_item(st, "ItemProcessor"), depth + 1);
+        mark_context(sfn_object_item(st, "Iterator"), depth + 1);
     }
 }
 
@@ -1707,16 +1708,16 @@ static size_t count_states(const cJSON *machine, int depth)
     const cJSON *st;
     if (depth > 16)
         return 0;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    cJSON_ArrayForEach(st, sfn_object_item(machine, "States"))
     {
         const cJSON *br;
         n++;
-        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
         {
             n += count_states(br, depth + 1);
         }
-        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
-        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+        n += count_states(sfn_object_item(st, "ItemProcessor"), depth + 1);
+        n += count_states(sfn_object_item(st, "Iterator"), depth + 1);
     }
     return n;
 }
@@ -1726,7 +1727,7 @@ static size_t count_states(const cJSON *machine, int depth)
  * cJSON_GetObjectItemCaseSensitive finds. */
 static void index_states(state_index *idx, cJSON *machine, int depth)
 {
-    cJSON *states = cJSON_GetObjectItemCaseSensitive(machine, "States"), *st;
+    cJSON *states = sfn_object_item(machine, "States"), *st;
     if (depth > 16 || !cJSON_IsObject(states))
         return;
     cJSON_ArrayForEach(st, states)
@@ -1747,12 +1748,12 @@ static void index_states(state_index *idx, cJSON *machine, int depth)
                     st->valueint = (st->valueint & 3) | (int)((i + 1) << 2);
             }
         }
-        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
         {
             index_states(idx, br, depth + 1);
         }
-        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
-        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+        index_states(idx, sfn_object_item(st, "ItemProcessor"), depth + 1);
+        index_states(idx, sfn_object_item(st, "Iterator"), depth + 1);
     }
 }
 
@@ -1873,7 +1874,7 @@ void sfn_runtime_definition_release(sfn_runtime *rt, const sfn_definition *d)
 
 const char *sfn_definition_start_at(const sfn_definition *d)
 {
-    const cJSON *s = d ? cJSON_GetObjectItemCaseSensitive(d->tree, "StartAt") : NULL;
+    const cJSON *s = d ? sfn_object_item(d->tree, "StartAt") : NULL;
     return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
@@ -1884,7 +1885,7 @@ int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, siz
     const cJSON *tree = d ? d->tree : NULL;
     if (!tree && definition)
         tree = own = cJSON_Parse(definition);
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(tree, "StartAt");
+    const cJSON *s = sfn_object_item(tree, "StartAt");
     int rc = cJSON_IsString(s) && strlen(s->valuestring) < len ? 0 : -1;
     if (!rc)
         memcpy(out, s->valuestring, strlen(s->valuestring) + 1);
@@ -1985,7 +1986,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     ex->index = ex->def ? ex->def->index : NULL;
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
-    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(ex->definition, "TimeoutSeconds");
+    const cJSON *tmo = sfn_object_item(ex->definition, "TimeoutSeconds");
     if (cJSON_IsNumber(tmo) && tmo->valuedouble > 0)
         ex->deadline_ms = ex->row.start_ms + (int64_t)(tmo->valuedouble * 1000);
     active_add(rt, ex);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stepfunctions/lang_impl.h"
 #include "stepfunctions/sfn_impl.h"
 
 typedef struct out {
@@ -447,4 +448,20 @@ cJSON *sfn_json_parse(const char *text)
     skip_space(&r);
     cJSON *v = read_value(&r);
     return v ? v : cJSON_Parse(text);
+}
+
+/* ---- lookups --------------------------------------------------------------------- */
+
+cJSON *sfn_object_item(const cJSON *object, const char *name)
+{
+    if (!object || !name)
+        return NULL;
+    /* cJSON_GetObjectItemCaseSensitive's answer (the first member with that key);
+     * the first byte is compared before the call to strcmp, which most keys of a
+     * document fail */
+    const char first = name[0];
+    for (cJSON *c = object->child; c; c = c->next)
+        if (c->string && c->string[0] == first && (!first || !strcmp(c->string + 1, name + 1)))
+            return c;
+    return NULL;
 }

@@ -879,7 +879,7 @@ static pthread_mutex_t jpath_cache_lock = PTHREAD_MUTEX_INITIALIZER;
  * got for a text at a given address (a definition's strings stay where they are
  * while it runs): a hit costs one string comparison, no hash and no lock. The
  * comparison makes a reused address harmless; cached paths live for good. */
-#define JPATH_RECENT 64
+#define JPATH_RECENT 256
 static _Thread_local struct {
     const char *text;
     sfn_jpath *path;
@@ -891,7 +891,7 @@ sfn_jpath *sfn_jpath_parse_cached(const char *text, core_err *err)
 {
     if (!text)
         return sfn_jpath_parse(text, err);
-    size_t r = ((uintptr_t)text >> 3) % JPATH_RECENT;
+    size_t r = (size_t)(((uint64_t)(uintptr_t)text * 0x9E3779B97F4A7C15ULL) >> 56) % JPATH_RECENT;
     if (jpath_recent[r].text == text && !strcmp(jpath_recent[r].path->text, text))
         return jpath_recent[r].path;
     sfn_jpath *path = parse_cached_shared(text, err);
@@ -984,7 +984,7 @@ static size_t child_count(const cJSON *node)
 /* Field lookup with exact (case-sensitive) keys, as JSON wants. */
 static const cJSON *field(const cJSON *obj, const char *name)
 {
-    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+    return cJSON_IsObject(obj) ? sfn_object_item(obj, name) : NULL;
 }
 
 static const cJSON *element(const cJSON *arr, long index)
@@ -1422,7 +1422,7 @@ static int place_at(cJSON *doc, const sfn_jpath *p, cJSON **result)
                 break;
             }
             const char *name = s->names[0];
-            cJSON *child = cJSON_GetObjectItemCaseSensitive(node, name);
+            cJSON *child = sfn_object_item(node, name);
             if (last) {
                 int ok = child ? cJSON_ReplaceItemInObjectCaseSensitive(node, name, copy_result)
                                : cJSON_AddItemToObject(node, name, copy_result);
@@ -1471,7 +1471,7 @@ static int applicable(const sfn_jpath *p, const cJSON *doc)
         if (s->kind == SEG_NAME) {
             if (!cJSON_IsObject(node))
                 return 0;
-            const cJSON *child = cJSON_GetObjectItemCaseSensitive(node, s->names[0]);
+            const cJSON *child = sfn_object_item(node, s->names[0]);
             if (last)
                 return 1;
             if (!child) { /* created objects from here on: only names can follow */

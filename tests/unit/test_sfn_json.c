@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stepfunctions/lang_impl.h"
 #include "stepfunctions/sfn_impl.h"
 
 /* Both printers on item: the same text, or both NULL. */
@@ -289,4 +290,21 @@ Test(sfn_json, mutated_documents_parse_as_cjson_parses_them)
         snprintf(what, sizeof what, "mutation round %d", round);
         parses_as_cjson(doc, what);
     }
+}
+
+Test(sfn_json, object_lookups_find_what_cjsons_lookup_finds)
+{
+    cJSON *o = cJSON_Parse("{\"a\": 1, \"ab\": 2, \"\": 3, \"a\": 4, \"b\": 5, \"A\": 6}");
+    cJSON *nokey = cJSON_CreateNumber(7);
+    cJSON_AddItemToArray(o, nokey); /* a member without a key */
+    const char *names[] = {"a", "ab", "", "b", "A", "abc", "x", "B"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        cr_assert_eq(sfn_object_item(o, names[i]), cJSON_GetObjectItemCaseSensitive(o, names[i]),
+                     "key '%s'", names[i]);
+    cr_assert_null(sfn_object_item(NULL, "a"));
+    cr_assert_null(sfn_object_item(o, NULL));
+    cJSON *arr = cJSON_Parse("[1, 2]");
+    cr_assert_null(sfn_object_item(arr, "a"));
+    cJSON_Delete(arr);
+    cJSON_Delete(o);
 }
