@@ -94,6 +94,8 @@ typedef struct state_slot {
     const char *type; /* its "Type" string, or NULL */
     const char *next; /* its "Next" string, or NULL */
     const cJSON *f[F_N]; /* its fields, as cJSON_GetObjectItemCaseSensitive finds them */
+    /* its Parameters and ResultSelector compiled (NULL: absent, or not compiled) */
+    sfn_template *parameters, *result_selector;
 } state_slot;
 
 typedef struct state_index {
@@ -426,18 +428,42 @@ static const char *str_field(const cJSON *state, const char *name)
  * for the time of a run), for sf. */
 static _Thread_local const state_index *tl_index;
 
-/* field(state, sfield_names[f]), from the state's slot in tl_index when the state
- * is the one indexed there (its valueint >> 2 is its slot + 1: see index_states),
- * else by a search. */
-static const cJSON *sf(const cJSON *state, enum sfield f)
+/* The slot of state in tl_index when the state is the one indexed there (its
+ * valueint >> 2 is its slot + 1: see index_states), else NULL. */
+static const state_slot *slot_of(const cJSON *state)
 {
     const state_index *idx = tl_index;
     if (idx && state && (state->type & 0xFF) == cJSON_Object && state->valueint >= 4) {
         size_t i = (size_t)(state->valueint >> 2) - 1;
         if (i < idx->cap && idx->slots[i].state == state)
-            return idx->slots[i].f[f];
+            return &idx->slots[i];
     }
-    return field(state, sfield_names[f]);
+    return NULL;
+}
+
+/* Evaluate the template tmpl, which is field f of state: through its compiled
+ * form when the state's slot has one (the same result and errors). */
+static int run_template(const cJSON *state, enum sfield f, const cJSON *tmpl, const cJSON *input,
+                        const cJSON *ctx, int share, cJSON **out, core_err *err)
+{
+    const state_slot *slot = slot_of(state);
+    const sfn_template *t = !slot ? NULL
+                            : f == F_PARAMETERS ? slot->parameters
+                            : f == F_RESULT_SELECTOR ? slot->result_selector
+                                                     : NULL;
+    if (t && tmpl == slot->f[f])
+        return sfn_template_eval(t, input, ctx, share, out, err);
+    return share ? sfn_payload_template_shared(tmpl, input, ctx, out, err)
+                 : sfn_payload_template(tmpl, input, ctx, out, err);
+}
+
+/* field(state, sfield_names[f]), from the state's slot in tl_index when the state
+ * is the one indexed there (its valueint >> 2 is its slot + 1: see index_states),
+ * else by a search. */
+static const cJSON *sf(const cJSON *state, enum sfield f)
+{
+    const state_slot *slot = slot_of(state);
+    return slot ? slot->f[f] : field(state, sfield_names[f]);
 }
 
 static const char *sstr(const cJSON *state, enum sfield f)
@@ -757,7 +783,7 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
     const cJSON *sel = sf(state, F_RESULT_SELECTOR);
     if (sel) {
         cJSON *selected = NULL;
-        int src = sfn_payload_template(sel, result, ctx, &selected, err);
+        int src = run_template(state, F_RESULT_SELECTOR, sel, result, ctx, 0, &selected, err);
         cJSON_Delete(result);
         if (src != CORE_OK)
             return CORE_ERROR;
@@ -774,15 +800,15 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
 
 /* Parameters (or ItemSelector) against the effective input: *params is the
  * template's result (*owned), or the effective input itself when absent. */
-static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, int share,
-                      cJSON **owned, const cJSON **params, core_err *err)
+static int parameters(const cJSON *state, const cJSON *tmpl, const cJSON *effective,
+                      const cJSON *ctx, int share, cJSON **owned, const cJSON **params,
+                      core_err *err)
 {
     *owned = NULL;
     *params = effective;
     if (!tmpl)
         return CORE_OK;
-    int rc = share ? sfn_payload_template_shared(tmpl, effective, ctx, owned, err)
-                   : sfn_payload_template(tmpl, effective, ctx, owned, err);
+    int rc = run_template(state, F_PARAMETERS, tmpl, effective, ctx, share, owned, err);
     *params = *owned;
     return rc;
 }
@@ -800,7 +826,7 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
         if (fixed)
             result = cJSON_Duplicate(fixed, 1);
         else if (tmpl)
-            rc = sfn_payload_template(tmpl, effective, ctx, &result, err);
+            rc = run_template(state, F_PARAMETERS, tmpl, effective, ctx, 0, &result, err);
         else
             result = cJSON_Duplicate(effective, 1);
     }
@@ -1142,10 +1168,13 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             sf(state, F_PARAMETERS))
             /* Nothing reads a mocked task's parameters here (no history, no call, no
              * chaos rule naming its function): whether they evaluate, not their value. */
-            rc = sfn_payload_template_check(sf(state, F_PARAMETERS), effective, ctx, err);
+            rc = slot_of(state) && slot_of(state)->parameters
+                     ? sfn_template_check(slot_of(state)->parameters, effective, ctx, err)
+                     : sfn_payload_template_check(sf(state, F_PARAMETERS), effective, ctx, err);
         else if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
-            rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
+            rc = parameters(state, sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params,
+                            err);
         if (rc == CORE_OK)
             rc = task_timeout(state, effective, &timeout_ms, err);
         if (rc == CORE_OK && b->ex->ephemeral) {
@@ -1321,7 +1350,8 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         const cJSON *effective = NULL, *params = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 0, &par_own, &params, err);
+            rc = parameters(state, sf(state, F_PARAMETERS), effective, ctx, 0, &par_own, &params,
+                            err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
             checkpoint(b, name, input, retries, n_retriers, 1);
@@ -1744,6 +1774,9 @@ static void index_states(state_index *idx, cJSON *machine, int depth)
                                              .next = str_field(st, "Next")};
                 for (int f = 0; f < F_N; f++)
                     idx->slots[i].f[f] = field(st, sfield_names[f]);
+                idx->slots[i].parameters = sfn_template_compile(idx->slots[i].f[F_PARAMETERS]);
+                idx->slots[i].result_selector =
+                    sfn_template_compile(idx->slots[i].f[F_RESULT_SELECTOR]);
                 if (cJSON_IsObject(st) && i < (size_t)(INT_MAX >> 2))
                     st->valueint = (st->valueint & 3) | (int)((i + 1) << 2);
             }
@@ -1777,6 +1810,10 @@ static state_index *index_new(cJSON *tree)
 
 static void index_free(state_index *idx)
 {
+    for (size_t i = 0; idx && i < idx->cap; i++) {
+        sfn_template_free(idx->slots[i].parameters);
+        sfn_template_free(idx->slots[i].result_selector);
+    }
     if (idx)
         free(idx->slots);
     free(idx);
