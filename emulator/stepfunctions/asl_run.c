@@ -96,6 +96,9 @@ typedef struct state_slot {
     const cJSON *f[F_N]; /* its fields, as cJSON_GetObjectItemCaseSensitive finds them */
     /* its Parameters and ResultSelector compiled (NULL: absent, or not compiled) */
     sfn_template *parameters, *result_selector;
+    /* a Task's Resource as sfn_task_describe tells it (described: done) */
+    char rtype[64], rname[64];
+    int bare, described;
 } state_slot;
 
 typedef struct state_index {
@@ -1150,7 +1153,15 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     const char *resource = sstr(state, F_RESOURCE);
     char rtype[64] = "", rname[64] = "";
     int bare = 0;
-    sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname, &bare);
+    const state_slot *slot = slot_of(state);
+    if (slot && slot->described && resource == slot->f[F_RESOURCE]->valuestring) {
+        memcpy(rtype, slot->rtype, sizeof rtype); /* described once per cached definition */
+        memcpy(rname, slot->rname, sizeof rname);
+        bare = slot->bare;
+    } else {
+        sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname,
+                          &bare);
+    }
     int *retries;
     retry_counters stack_retries;
     size_t n_retriers = load_retries(state, retries_json, stack_retries, &retries);
@@ -1777,6 +1788,13 @@ static void index_states(state_index *idx, cJSON *machine, int depth)
                 idx->slots[i].parameters = sfn_template_compile(idx->slots[i].f[F_PARAMETERS]);
                 idx->slots[i].result_selector =
                     sfn_template_compile(idx->slots[i].f[F_RESULT_SELECTOR]);
+                const cJSON *res = idx->slots[i].f[F_RESOURCE];
+                if (cJSON_IsString(res)) {
+                    state_slot *sl = &idx->slots[i];
+                    sfn_task_describe(res->valuestring, sl->rtype, sizeof sl->rtype, sl->rname,
+                                      sizeof sl->rname, &sl->bare);
+                    sl->described = 1;
+                }
                 if (cJSON_IsObject(st) && i < (size_t)(INT_MAX >> 2))
                     st->valueint = (st->valueint & 3) | (int)((i + 1) << 2);
             }

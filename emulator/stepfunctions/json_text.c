@@ -82,6 +82,14 @@ static int put(out *o, const char *s, size_t n)
     return 0;
 }
 
+static inline int put1(out *o, char c)
+{
+    if (o->len == o->cap && reserve(o, 1) != 0)
+        return -1;
+    o->p[o->len++] = c;
+    return 0;
+}
+
 /* The escape of each byte: 0 when it goes as is, 'u' for \u00xx, else the
  * letter after the backslash. */
 static const char escape_of[256] = {
@@ -104,15 +112,12 @@ static int put_string(out *o, const char *s)
     char *w = o->p + o->len;
     *w++ = '"';
     const unsigned char *r = (const unsigned char *)s, *end = r + n;
-    while (r < end) {
-        const unsigned char *run = r;
-        while (r < end && !escape_of[*r])
-            r++;
-        memcpy(w, run, (size_t)(r - run));
-        w += r - run;
-        if (r == end)
-            break;
+    for (; r < end; r++) {
         char e = escape_of[*r];
+        if (!e) {
+            *w++ = (char)*r; /* byte by byte: keys and values are short */
+            continue;
+        }
         if (e != 'u') {
             *w++ = '\\';
             *w++ = e;
@@ -123,7 +128,6 @@ static int put_string(out *o, const char *s)
             w[5] = hex[*r & 15];
             w += 6;
         }
-        r++;
     }
     *w++ = '"';
     o->len = (size_t)(w - o->p);
@@ -187,20 +191,20 @@ static int put_value(out *o, const cJSON *item)
     case cJSON_String:
         return put_string(o, item->valuestring);
     case cJSON_Array:
-        if (put(o, "[", 1) != 0)
+        if (put1(o, '[') != 0)
             return -1;
         for (c = item->child; c; c = c->next)
-            if (put_value(o, c) != 0 || (c->next && put(o, ",", 1) != 0))
+            if (put_value(o, c) != 0 || (c->next && put1(o, ',') != 0))
                 return -1;
-        return put(o, "]", 1);
+        return put1(o, ']');
     case cJSON_Object:
-        if (put(o, "{", 1) != 0)
+        if (put1(o, '{') != 0)
             return -1;
         for (c = item->child; c; c = c->next)
-            if (put_string(o, c->string) != 0 || put(o, ":", 1) != 0 || put_value(o, c) != 0 ||
-                (c->next && put(o, ",", 1) != 0))
+            if (put_string(o, c->string) != 0 || put1(o, ':') != 0 || put_value(o, c) != 0 ||
+                (c->next && put1(o, ',') != 0))
                 return -1;
-        return put(o, "}", 1);
+        return put1(o, '}');
     default:
         return -1;
     }
