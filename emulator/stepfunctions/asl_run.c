@@ -93,6 +93,7 @@ typedef struct state_slot {
     const cJSON *state;
     const char *type; /* its "Type" string, or NULL */
     const char *next; /* its "Next" string, or NULL */
+    int kind;         /* its Type (enum state_kind) */
     const cJSON *f[F_N]; /* its fields, as cJSON_GetObjectItemCaseSensitive finds them */
     /* its Parameters and ResultSelector compiled (NULL: absent, or not compiled) */
     sfn_template *parameters, *result_selector;
@@ -1025,7 +1026,9 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
 static int mock_invocation(exec_ctx *ex, const char *name)
 {
     int n = 0;
-    pthread_mutex_lock(&ex->lock);
+    int shared = atomic_load_explicit(&ex->forked, memory_order_relaxed);
+    if (shared) /* branches may count at the same time */
+        pthread_mutex_lock(&ex->lock);
     size_t i = 0;
     while (i < ex->n_mock_counts && strcmp(ex->mock_counts[i].state, name) != 0)
         i++;
@@ -1043,7 +1046,8 @@ static int mock_invocation(exec_ctx *ex, const char *name)
         ex->mock_counts[i] = (struct mock_count){.state = name, .n = 1};
         ex->n_mock_counts++;
     }
-    pthread_mutex_unlock(&ex->lock);
+    if (shared)
+        pthread_mutex_unlock(&ex->lock);
     return n;
 }
 
@@ -1231,12 +1235,12 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 result_rc = RUN_CANCEL;
                 break;
             }
-            int64_t t0 = core_clock_monotonic_ms();
+            int64_t t0 = timeout_ms ? core_clock_monotonic_ms() : 0; /* read only with one */
             /* with a ResultSelector the result is only read (the selector's input, the
              * TaskSucceeded event), then deleted: a mocked one may share the config */
             rc = invoke_task(b, name, resource ? resource : "", params, mock, attempt,
                              sf(state, F_RESULT_SELECTOR) != NULL, &result, err);
-            int64_t took = core_clock_monotonic_ms() - t0;
+            int64_t took = timeout_ms ? core_clock_monotonic_ms() - t0 : 0;
             if (is_cancelled(b)) {
                 /* Stopped or shutting down while it ran (a failure may only be the listener
                  * going away): record nothing; a resumed execution runs it again. */
@@ -1612,6 +1616,19 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
 
 /* ---- the state loop ---------------------------------------------------------------------- */
 
+enum state_kind { K_OTHER, K_PASS, K_TASK, K_CHOICE, K_WAIT, K_SUCCEED, K_FAIL, K_PARALLEL, K_MAP };
+
+/* A state's Type as a number (the slot's, computed once per cached definition). */
+static int kind_of(const char *type)
+{
+    static const char *const names[] = {"", "Pass", "Task", "Choice", "Wait", "Succeed", "Fail",
+                                        "Parallel", "Map"};
+    for (int k = K_PASS; k <= K_MAP; k++)
+        if (!strcmp(type, names[k]))
+            return k;
+    return K_OTHER;
+}
+
 static int run_states(branch *b, const cJSON *machine, const char *start, cJSON *input,
                       int entered, const char *retries_json, cJSON **out, core_err *err)
 {
@@ -1640,9 +1657,10 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
             return RUN_FAIL;
         }
+        const int kind = slot ? slot->kind : kind_of(type);
         int64_t entered_id = 0; /* unknown when resumed inside the state */
         if (!entered) {
-            emit_state(b, !strcmp(type, "Fail") ? "Fail" : type, "StateEntered", name, "input",
+            emit_state(b, kind == K_FAIL ? "Fail" : type, "StateEntered", name, "input",
                        input);
             entered_id = b->prev_id;
         }
@@ -1650,25 +1668,25 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         const char *next = NULL;
         int rc;
         core_err_clear(err);
-        if (!strcmp(type, "Pass")) {
+        if (kind == K_PASS) {
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = slot ? slot->next : sstr(state, F_NEXT);
-        } else if (!strcmp(type, "Task")) {
+        } else if (kind == K_TASK) {
             rc = run_task(b, name, state, input, &input, entered ? retries_json : NULL, &output,
                           &next,
                           err);
-        } else if (!strcmp(type, "Choice")) {
+        } else if (kind == K_CHOICE) {
             rc = run_choice(b, name, state, input, &output, &next, err) == CORE_OK ? RUN_OK
                                                                                     : RUN_FAIL;
-        } else if (!strcmp(type, "Wait")) {
+        } else if (kind == K_WAIT) {
             rc = run_wait(b, name, state, input, &output, err);
             next = slot ? slot->next : sstr(state, F_NEXT);
-        } else if (!strcmp(type, "Succeed") && !sf(state, F_INPUT_PATH) &&
+        } else if (kind == K_SUCCEED && !sf(state, F_INPUT_PATH) &&
                    !sf(state, F_OUTPUT_PATH)) {
             output = input; /* "$" and "$": the input itself, not a copy of it */
             input = NULL;
             rc = RUN_OK;
-        } else if (!strcmp(type, "Succeed")) {
+        } else if (kind == K_SUCCEED) {
             cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
             cJSON *eff_own = NULL;
             const cJSON *eff = NULL;
@@ -1678,11 +1696,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
                      : RUN_FAIL;
             cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
-        } else if (!strcmp(type, "Fail")) {
+        } else if (kind == K_FAIL) {
             rc = run_fail(b, name, state, input, err);
-        } else if (!strcmp(type, "Parallel")) {
+        } else if (kind == K_PARALLEL) {
             rc = run_parallel(b, name, state, input, &output, &next, err);
-        } else if (!strcmp(type, "Map")) {
+        } else if (kind == K_MAP) {
             rc = run_map(b, name, state, input, &output, &next, err);
         } else {
             core_err_set(err, 400, "States.Runtime", "Unknown state type '%s'", type);
@@ -1690,7 +1708,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         }
         entered = 0;
         first = 0;
-        if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
+        if (rc == RUN_FAIL && is_runtime(err) && entered_id && kind != K_FAIL &&
             strncmp(err->message, "An error occurred", 17) != 0) {
             /* AWS's wording for a runtime error inside a state. */
             char why[sizeof err->message];
@@ -1712,11 +1730,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             cJSON_Delete(output);
             return rc;
         }
-        if (strcmp(type, "Fail") != 0)
+        if (kind != K_FAIL)
             emit_state(b, type, "StateExited", name, "output", output);
         cJSON_Delete(input);
         input = output;
-        if (!strcmp(type, "Succeed") || !next) {
+        if (kind == K_SUCCEED || !next) {
             *out = input;
             return RUN_OK;
         }
@@ -1783,6 +1801,8 @@ static void index_states(state_index *idx, cJSON *machine, int depth)
                 idx->slots[i] = (state_slot){.states = states, .name = st->string, .state = st,
                                              .type = str_field(st, "Type"),
                                              .next = str_field(st, "Next")};
+                if (idx->slots[i].type)
+                    idx->slots[i].kind = kind_of(idx->slots[i].type);
                 for (int f = 0; f < F_N; f++)
                     idx->slots[i].f[f] = field(st, sfield_names[f]);
                 idx->slots[i].parameters = sfn_template_compile(idx->slots[i].f[F_PARAMETERS]);
