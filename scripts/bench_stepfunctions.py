@@ -11,11 +11,12 @@ aws-local-stepfunctions: the same definition run in-process by Node with local t
 handlers answering the same mocked result ({"StatusCode": 200, "Payload": ...}), one
 execution after another (1) and 16 at a time (16). Over HTTP our figure includes a round
 trip per execution; theirs has none. So the interpreters are also compared alone, both
-in-process, one execution after another (scripts/bench/sfn_inproc.c): ours as an Express
-run (nothing stored, like theirs: the comparable mode) and as a Standard one (persisted to SQLite
-with its history, which theirs never does); the Express run also on 2 threads at once, as the
-emulator's HTTP threads (one per core) run concurrent StartSyncExecution requests (Node runs the
-peer on one thread)."""
+in-process, one execution after another (scripts/bench/sfn_inproc.c), on the same input
+document: ours as an Express run (nothing stored, like theirs: the comparable mode; the
+machine's compiled definition held as the emulator's wire holds it per machine) and as a
+Standard one (persisted to SQLite with its history, which theirs never does); the Express run
+also on 2 threads at once, as the emulator's HTTP threads (one per core) run concurrent
+StartSyncExecution requests (Node runs the peer on one thread)."""
 import json
 import os
 import re
@@ -164,8 +165,10 @@ def inproc():
         for mode in ("sync", "sync2", "standard"):
             data = os.path.join(tmp, "data-" + mode)
             extra = {"sync": ["sync"], "sync2": ["sync", "2"], "standard": []}[mode]
-            out = subprocess.run([exe, os.path.join(tmp, "def.json"), os.path.join(tmp, "mock.json"), "bench",
-                                  "HappyPath", b.DURATION, data] + extra,
+            # the same input document as the peer's and the HTTP runs'
+            out = subprocess.run([exe, "--input", json.dumps(INPUT), os.path.join(tmp, "def.json"),
+                                  os.path.join(tmp, "mock.json"), "bench", "HappyPath", b.DURATION, data]
+                                 + extra,
                                  capture_output=True, text=True, check=True).stdout
             res[mode] = json.loads(out)["rps"]
         return res

@@ -304,6 +304,36 @@ void sfn_template_free(sfn_template *t)
     free(t);
 }
 
+/* cJSON_Duplicate(node, 1) but for node's own key, which it leaves NULL (the
+ * template gives the copy its key: copying the source's only to free it is a
+ * waste). Members keep theirs, as cJSON_Duplicate copies them. */
+static cJSON *duplicate_unkeyed(const cJSON *node)
+{
+    cJSON *c = cJSON_CreateNull();
+    if (!c)
+        return NULL;
+    c->type = node->type & ~(cJSON_IsReference | cJSON_StringIsConst);
+    c->valueint = node->valueint;
+    c->valuedouble = node->valuedouble;
+    if (node->valuestring) {
+        size_t n = strlen(node->valuestring) + 1;
+        if (!(c->valuestring = cJSON_malloc(n))) {
+            cJSON_Delete(c);
+            return NULL;
+        }
+        memcpy(c->valuestring, node->valuestring, n);
+    }
+    for (const cJSON *k = node->child; k; k = k->next) {
+        cJSON *copy = cJSON_Duplicate(k, 1);
+        if (!copy || !cJSON_AddItemToArray(c, copy)) {
+            cJSON_Delete(copy);
+            cJSON_Delete(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
 /* A dynamic member's value (*out NULL with check: only whether it evaluates). */
 static int member_value(const tmpl_member *m, const cJSON *input, const cJSON *context,
                         int share, int check, cJSON **out, core_err *err)
@@ -314,7 +344,7 @@ static int member_value(const tmpl_member *m, const cJSON *input, const cJSON *c
         if (check)
             return CORE_OK;
         *out = share && !sfn_jpath_is_context(m->path) ? shared_node(node)
-                                                        : cJSON_Duplicate(node, 1);
+                                                        : duplicate_unkeyed(node);
         return *out ? CORE_OK : core_err_set(err, 500, RUNTIME, "out of memory");
     }
     /* an intrinsic, a path that selects nothing or more than one node, or no
