@@ -75,6 +75,17 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+/* bind_text without SQLite's copy of the text: for a statement that is stepped,
+ * reset and cleared (sqlite3_clear_bindings) while s lives. The history's rows
+ * carry every state's input and output: copying each cost more than storing it. */
+static void bind_text_borrowed(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 int sfn_model_open(const char *dir, sfn_model **out, core_err *err)
 {
     *out = NULL;
@@ -368,14 +379,15 @@ static int insert_event(sfn_model *m, const char *arn, const sfn_event *e, core_
                                        "details) VALUES (?, ?, ?, ?, ?, ?)", err);
     if (!st)
         return CORE_ERROR;
-    bind_text(st, 1, arn);
+    bind_text_borrowed(st, 1, arn);
     sqlite3_bind_int64(st, 2, e->id);
     sqlite3_bind_int64(st, 3, e->prev_id);
     sqlite3_bind_int64(st, 4, e->ts_ms);
-    bind_text(st, 5, e->type);
-    bind_text(st, 6, e->details);
+    bind_text_borrowed(st, 5, e->type);
+    bind_text_borrowed(st, 6, e->details);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st); /* the borrowed texts go back to their owners */
     return step == SQLITE_DONE ? CORE_OK : db_error(m, err);
 }
 
