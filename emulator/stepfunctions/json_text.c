@@ -22,6 +22,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,17 @@ static const char escape_of[256] = {
     [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
 };
 
+/* 8 bytes at once: nonzero when any of them is below 0x20, '"' or '\\' (needs an
+ * escape, or ends a string being read). The classic "has a byte less than n"
+ * test, on the word and on its XOR with the repeated quote and backslash. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline uint64_t special8(uint64_t w)
+{
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+    return ((w - ONES * 0x20) | (q - ONES) | (b - ONES)) & ~w & HIGHS;
+}
+
 static int put_string(out *o, const char *s)
 {
     if (!s)
@@ -112,6 +124,15 @@ static int put_string(out *o, const char *s)
     char *w = o->p + o->len;
     *w++ = '"';
     const unsigned char *r = (const unsigned char *)s, *end = r + n;
+    while (end - r >= 8) { /* runs of plain bytes, a word at a time */
+        uint64_t word;
+        memcpy(&word, r, 8);
+        if (special8(word))
+            break;
+        memcpy(w, &word, 8);
+        w += 8;
+        r += 8;
+    }
     for (; r < end; r++) {
         char e = escape_of[*r];
         if (!e) {

@@ -67,6 +67,19 @@ Test(sfn_json, every_byte_of_a_string_and_a_key_escapes_as_cjson_escapes_it)
         snprintf(what, sizeof what, "byte 0x%02x", c);
         same_as_cjson(o, what);
         cJSON_Delete(o);
+        /* and at every place of a longer string, where the printer goes a word at a time */
+        for (int at = 0; at < 20; at++) {
+            char longer[26];
+            memset(longer, 'a', sizeof longer - 1);
+            longer[sizeof longer - 1] = '\0';
+            longer[at] = (char)c;
+            if (c >= 0x80 && at + 1 < 25)
+                longer[at + 1] = (char)0x80; /* a plausible UTF-8 pair */
+            cJSON *str = cJSON_CreateString(longer);
+            snprintf(what, sizeof what, "byte 0x%02x at %d", c, at);
+            same_as_cjson(str, what);
+            cJSON_Delete(str);
+        }
     }
 }
 
