@@ -100,6 +100,7 @@ typedef struct state_slot {
     /* a Task's Resource as sfn_task_describe tells it (described: done) */
     char rtype[64], rname[64];
     int bare, described;
+    const struct state_slot *next_slot; /* the slot its Next names, or NULL */
 } state_slot;
 
 typedef struct state_index {
@@ -443,11 +444,17 @@ static const char *str_field(const cJSON *state, const char *name)
 /* The index of the definition this thread runs (set by run_loaded and child_main
  * for the time of a run), for sf. */
 static _Thread_local const state_index *tl_index;
+/* The slot of the state this thread is running (set by run_states, NULL between
+ * runs): slot_of's answer for that state without the index arithmetic. */
+static _Thread_local const state_slot *tl_slot;
 
 /* The slot of state in tl_index when the state is the one indexed there (its
  * valueint >> 2 is its slot + 1: see index_states), else NULL. */
 static const state_slot *slot_of(const cJSON *state)
 {
+    const state_slot *cur = tl_slot;
+    if (cur && cur->state == state)
+        return cur;
     const state_index *idx = tl_index;
     if (idx && state && (state->type & 0xFF) == cJSON_Object && state->valueint >= 4) {
         size_t i = (size_t)(state->valueint >> 2) - 1;
@@ -1341,7 +1348,9 @@ static void *child_main(void *arg)
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
+    const state_slot *outer_slot = tl_slot; /* the parent's, when run inline */
     c->rc = run_states(&c->b, c->machine, start ? start : "", in, 0, NULL, &c->output, &c->err);
+    tl_slot = outer_slot;
     if (c->rc == RUN_FAIL && !c->tolerant && c->b.stop)
         atomic_store(c->b.stop, 1);
     return NULL;
@@ -1651,6 +1660,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
      * ran (it then records <Type>StateAborted): branches start together on AWS, and
      * the history does not depend on which thread the scheduler ran first. */
     int first = !b->top;
+    const state_slot *hint = NULL; /* the next state's slot, when its Next chose it */
     for (;;) {
         if (first ? exec_cancelled(b) : is_cancelled(b)) {
             cJSON_Delete(input);
@@ -1661,7 +1671,8 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             core_err_set(err, 400, "States.Timeout", "The execution timed out");
             return RUN_TIMEOUT;
         }
-        const state_slot *slot = index_find(b->ex->index, states, name);
+        const state_slot *slot = hint ? hint : index_find(b->ex->index, states, name);
+        tl_slot = slot;
         const cJSON *state = slot ? slot->state : field(states, name);
         const char *type = slot ? slot->type : str_field(state, "Type");
         if (!state || !type) {
@@ -1759,6 +1770,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         } else if (b->top) {
             b->ex->deferred = 1; /* a pure step: commits with the next one that matters */
         }
+        hint = slot && next == slot->next ? slot->next_slot : NULL;
         name = next;
     }
 }
@@ -1854,6 +1866,11 @@ static state_index *index_new(cJSON *tree)
     if (idx) {
         idx->cap = cap;
         index_states(idx, tree, 0);
+        for (size_t i = 0; i < cap; i++) {
+            state_slot *sl = &idx->slots[i];
+            if (sl->states && sl->next)
+                sl->next_slot = index_find(idx, sl->states, sl->next);
+        }
     }
     return idx;
 }
@@ -2086,6 +2103,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     core_err run_err;
     core_err_clear(&run_err);
     const state_index *outer = tl_index;
+    const state_slot *outer_slot = tl_slot;
     tl_index = ex->index;
     int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
                         ex->row.pos_retries, &output, &run_err);
@@ -2097,6 +2115,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
      * position: writing them would record those steps twice */
     cJSON_Delete(output);
     tl_index = outer;
+    tl_slot = outer_slot;
 
     active_remove(rt, ex);
     for (size_t i = 0; i < ex->n_pending; i++)
