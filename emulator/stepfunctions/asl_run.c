@@ -540,6 +540,9 @@ static void mark_context(cJSON *machine, int depth)
 
 static cJSON *context_base(const sfn_exec_row *row, const cJSON *input);
 
+/* entered_ms for context_for: the branch's now, read only if $$ is built */
+#define CTX_NOW INT64_MIN
+
 /* The context object $$ for a state, or NULL when the state never reads it
  * (building it copies the execution's input: not for nothing). */
 static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_t entered_ms,
@@ -547,6 +550,8 @@ static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_
 {
     if (!state_uses_context(def))
         return NULL;
+    if (entered_ms == CTX_NOW)
+        entered_ms = branch_now(b);
     exec_ctx *ex = b->ex;
     pthread_mutex_lock(&ex->lock);
     if (!ex->ctx_base) { /* built on first use: most states never read $$ */
@@ -839,7 +844,7 @@ static int parameters(const cJSON *state, const cJSON *tmpl, const cJSON *effect
 static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     cJSON *eff_own = NULL, *result = NULL;
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -869,7 +874,7 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
 static int run_choice(branch *b, const char *name, const cJSON *state, const cJSON *input,
                       cJSON **out, const char **next, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     cJSON *eff_own = NULL;
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -904,7 +909,7 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
 static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     cJSON *eff_own = NULL;
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -971,7 +976,7 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
 static int run_fail(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     const char *error = str_field(state, "Error");
     const char *cause = str_field(state, "Cause");
     cJSON *ev = NULL, *cv = NULL;
@@ -1193,7 +1198,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     const sfn_mock_state *mock = sfn_mock_case_state(b->ex->mock_case, name);
     for (;;) {
         int attempt = total_retries(retries, n_retriers);
-        cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
+        cJSON *ctx = context_for(b, name, state, CTX_NOW, attempt);
         cJSON *eff_own = NULL, *par_own = NULL, *result = NULL;
         const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
@@ -1381,7 +1386,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
     int n = cJSON_GetArraySize(branches);
     int result_rc = RUN_FAIL;
     for (;;) {
-        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *ctx = context_for(b, name, state, CTX_NOW, total_retries(retries, n_retriers));
         cJSON *eff_own = NULL, *par_own = NULL;
         const cJSON *effective = NULL, *params = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -1509,7 +1514,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         selector = sf(state, F_PARAMETERS);
     int result_rc = RUN_FAIL;
     for (;;) {
-        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *ctx = context_for(b, name, state, CTX_NOW, total_retries(retries, n_retriers));
         cJSON *eff_own = NULL, *items = NULL;
         const cJSON *effective = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -1710,7 +1715,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             input = NULL;
             rc = RUN_OK;
         } else if (kind == K_SUCCEED) {
-            cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+            cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
             cJSON *eff_own = NULL;
             const cJSON *eff = NULL;
             rc = input_path(state, input, ctx, &eff_own, &eff, err) == CORE_OK &&
