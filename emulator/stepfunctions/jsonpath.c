@@ -1567,6 +1567,24 @@ int sfn_result_path_into(cJSON **doc, const cJSON *field_value, cJSON *result, c
     const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
                                    : "$";
     sfn_jpath *p = text ? sfn_jpath_parse_cached(text, NULL) : NULL;
+    if (p && p->reference && !p->context && p->n == 1 && p->segs[0].kind == SEG_NAME &&
+        cJSON_IsObject(*doc)) {
+        /* "$.name" on an object always applies: one search for the name, not two */
+        const char *name = p->segs[0].names[0];
+        cJSON *child = sfn_object_item(*doc, name);
+        if (!result)
+            result = cJSON_CreateNull();
+        int ok = result && (child ? cJSON_ReplaceItemInObjectCaseSensitive(*doc, name, result)
+                                  : cJSON_AddItemToObject(*doc, name, result));
+        sfn_jpath_free(p);
+        if (!ok) {
+            cJSON_Delete(result);
+            return core_err_set(err, 500, RUNTIME, "out of memory");
+        }
+        *out = *doc;
+        *doc = NULL;
+        return CORE_OK;
+    }
     if (!p || !p->reference || p->context || p->n == 0 || !applicable(p, *doc)) {
         /* "$", or an error: the copying form (it words the errors) */
         sfn_jpath_free(p);
