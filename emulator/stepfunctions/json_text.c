@@ -19,6 +19,7 @@
  * (an item of no known type, a Raw item without text) this fails too.
  */
 #include <float.h>
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -283,6 +284,31 @@ static void skip_space(reader *r)
         r->p++;
 }
 
+/* A node as cJSON_New_Item makes it (zeroed, from cJSON's allocator). */
+static cJSON *new_node(int type)
+{
+    cJSON *n = cJSON_malloc(sizeof *n);
+    if (n) {
+        memset(n, 0, sizeof *n);
+        n->type = type;
+    }
+    return n;
+}
+
+/* cJSON_AddItemToArray's links: child->prev is the last member. */
+static void append(cJSON *c, cJSON *v)
+{
+    if (!c->child) {
+        c->child = v;
+        v->prev = v;
+    } else {
+        cJSON *last = c->child->prev;
+        last->next = v;
+        v->prev = last;
+        c->child->prev = v;
+    }
+}
+
 /* A string at r->p (its opening quote) as a new buffer, or NULL (give up). */
 static char *read_string(reader *r)
 {
@@ -369,16 +395,22 @@ static cJSON *read_number(reader *r)
         used = (size_t)(end - buf);
     }
     r->p += used;
-    return cJSON_CreateNumber(d); /* valueint saturated as parse_number does */
+    cJSON *num = new_node(cJSON_Number);
+    if (num) { /* valueint saturated as parse_number does */
+        num->valuedouble = d;
+        num->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    }
+    return num;
 }
 
 static cJSON *read_value(reader *r);
+
 
 static cJSON *read_container(reader *r, int object)
 {
     if (++r->depth > PARSE_MAX_DEPTH)
         return NULL;
-    cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
+    cJSON *c = new_node(object ? cJSON_Object : cJSON_Array);
     if (!c)
         return NULL;
     r->p++;
@@ -408,7 +440,7 @@ static cJSON *read_container(reader *r, int object)
             break;
         }
         v->string = key; /* what parse_object leaves there: the key, owned */
-        cJSON_AddItemToArray(c, v);
+        append(c, v);
         skip_space(r);
         if (*r->p == ',') {
             r->p++;
@@ -431,22 +463,22 @@ static cJSON *read_value(reader *r)
     cJSON *v = NULL;
     switch (*p) {
     case 'n':
-        if (!strncmp((const char *)p, "null", 4) && (v = cJSON_CreateNull()))
+        if (!strncmp((const char *)p, "null", 4) && (v = new_node(cJSON_NULL)))
             r->p += 4;
         return v;
     case 'f':
-        if (!strncmp((const char *)p, "false", 5) && (v = cJSON_CreateFalse()))
+        if (!strncmp((const char *)p, "false", 5) && (v = new_node(cJSON_False)))
             r->p += 5;
         return v;
     case 't':
-        if (!strncmp((const char *)p, "true", 4) && (v = cJSON_CreateTrue())) {
+        if (!strncmp((const char *)p, "true", 4) && (v = new_node(cJSON_True))) {
             v->valueint = 1;
             r->p += 4;
         }
         return v;
     case '"': {
         char *s = read_string(r);
-        if (s && !(v = cJSON_CreateNull()))
+        if (s && !(v = new_node(cJSON_NULL)))
             cJSON_free(s);
         if (v) {
             v->type = cJSON_String;
