@@ -15,7 +15,8 @@
  * whatever time they take — the load-independent form for callgrind, whose
  * instruction total divided by COUNT is the cost of one execution.
  * With "sync", each execution runs as StartSyncExecution runs an Express one:
- * ephemeral, nothing written. THREADS (default 1) such loops run at once on one
+ * ephemeral, nothing written, the machine's compiled definition held
+ * (sfn_runtime_definition) as the wire holds it per machine. THREADS (default 1) such loops run at once on one
  * runtime, as the emulator's HTTP threads (--threads, one per core) run the
  * StartSyncExecution requests of concurrent clients; "rps" is their sum.
  */
