@@ -1562,6 +1562,46 @@ Test(sfn_run, a_mocked_task_fails_on_its_parameters_alike_stored_or_ephemeral)
     release(&r);
 }
 
+Test(sfn_run, a_held_definition_outlives_its_eviction_from_the_cache)
+{
+    sfn_runtime *rt = runtime();
+    const char *def = "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", "
+                      "\"Result\": \"held\", \"End\": true}}}";
+    const sfn_definition *held = sfn_runtime_definition(rt, def);
+    cr_assert_not_null(held);
+    cr_assert_str_eq(sfn_definition_start_at(held), "P");
+    cr_assert_null(sfn_runtime_definition(rt, "not json"));
+    /* more definitions than the cache has slots: the held one is evicted */
+    for (int i = 0; i < 20; i++) {
+        char other[160];
+        snprintf(other, sizeof other,
+                 "{\"StartAt\": \"Q\", \"States\": {\"Q\": {\"Type\": \"Pass\", "
+                 "\"Result\": %d, \"End\": true}}}", i);
+        sfn_exec_row in = {.arn = "a", .machine_name = "m", .name = "x", .input = "{}",
+                           .definition = other, .type = "EXPRESS", .start_ms = T0};
+        sfn_exec_row out;
+        core_err err;
+        cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "Q", &out, &err), CORE_OK);
+        char want[8];
+        snprintf(want, sizeof want, "%d", i);
+        cr_assert_str_eq(out.output, want);
+        sfn_exec_row_release(&out);
+    }
+    sfn_exec_row in = {.arn = "a", .machine_name = "m", .name = "y", .input = "{}",
+                       .type = "EXPRESS", .start_ms = T0};
+    sfn_exec_row out;
+    core_err err;
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(sfn_runtime_run_ephemeral_def(rt, held, &in, "P", &out, &err), CORE_OK);
+        cr_assert_str_eq(out.status, "SUCCEEDED");
+        cr_assert_str_eq(out.output, "\"held\"");
+        sfn_exec_row_release(&out);
+    }
+    sfn_runtime_definition_release(rt, held);
+    sfn_runtime_definition_release(rt, NULL);
+    sfn_runtime_free(rt);
+}
+
 /* ---- pinned bytes: the order saga's answer and history ---------------------------------------- */
 
 /* The bench's input and a few values whose printing has edge cases (escapes, a
