@@ -6,16 +6,19 @@ same machine, same run.
 
 shoplocal: an EXPRESS copy of the template's machine, driven over HTTP by wrk with
 StartSyncExecution on "<arn>#HappyPath" (mock config in Step Functions Local's format):
-each request is one whole execution, persisted with its history, answered when it ends.
+each request is one whole execution (StartSyncExecution stores nothing, as on AWS), answered
+when it ends; a bare libmicrohttpd server answering a fixed body gets the same requests (the
+HTTP ceiling: the round trip alone).
 aws-local-stepfunctions: the same definition run in-process by Node with local task
 handlers answering the same mocked result ({"StatusCode": 200, "Payload": ...}), one
 execution after another (1) and 16 at a time (16). Over HTTP our figure includes a round
 trip per execution; theirs has none. So the interpreters are also compared alone, both
-in-process, one execution after another (scripts/bench/sfn_inproc.c): ours as an Express
-run (nothing stored, like theirs: the comparable mode) and as a Standard one (persisted to SQLite
-with its history, which theirs never does); the Express run also on 2 threads at once, as the
-emulator's HTTP threads (one per core) run concurrent StartSyncExecution requests (Node runs the
-peer on one thread)."""
+in-process, one execution after another (scripts/bench/sfn_inproc.c), on the same input
+document: ours as an Express run (nothing stored, like theirs: the comparable mode; the
+machine's compiled definition held as the emulator's wire holds it per machine) and as a
+Standard one (persisted to SQLite with its history, which theirs never does); the Express run
+also on 2 threads at once, as the emulator's HTTP threads (one per core) run concurrent
+StartSyncExecution requests (Node runs the peer on one thread)."""
 import json
 import os
 import re
@@ -87,7 +90,15 @@ def ours():
                     'wrk.headers["Content-Type"] = "application/x-amz-json-1.0"\n'
                     'wrk.headers["X-Amz-Target"] = "AWSStepFunctions.StartSyncExecution"\n'
                     'wrk.body = %s\n' % json.dumps(json.dumps(body)))
-        return {c: wrk(aws, lua, c) for c in (1, 16)}
+        res = {c: wrk(aws, lua, c) for c in (1, 16)}
+        # The HTTP round trip alone, same requests: a bare libmicrohttpd server
+        # answering a fixed body (scripts/bench/ceiling.c), what no server beats.
+        ceil, port = b.start_ceiling()
+        try:
+            res["ceiling"] = {c: wrk(port, lua, c) for c in (1, 16)}
+        finally:
+            b.stop(ceil)
+        return res
     finally:
         b.stop(proc)
         shutil.rmtree(data, ignore_errors=True)
@@ -164,8 +175,10 @@ def inproc():
         for mode in ("sync", "sync2", "standard"):
             data = os.path.join(tmp, "data-" + mode)
             extra = {"sync": ["sync"], "sync2": ["sync", "2"], "standard": []}[mode]
-            out = subprocess.run([exe, os.path.join(tmp, "def.json"), os.path.join(tmp, "mock.json"), "bench",
-                                  "HappyPath", b.DURATION, data] + extra,
+            # the same input document as the peer's and the HTTP runs'
+            out = subprocess.run([exe, "--input", json.dumps(INPUT), os.path.join(tmp, "def.json"),
+                                  os.path.join(tmp, "mock.json"), "bench", "HappyPath", b.DURATION, data]
+                                 + extra,
                                  capture_output=True, text=True, check=True).stdout
             res[mode] = json.loads(out)["rps"]
         return res
@@ -185,6 +198,10 @@ def main():
         else:
             line += "   aws-local-stepfunctions: not available (npm could not install it)"
         print(line)
+    print("  HTTP ceiling (bare libmicrohttpd, fixed answer, same requests): %8.0f/s at 1, %8.0f/s at 16;"
+          " shoplocal at %.0f%% and %.0f%% of it" % (us["ceiling"][1][0], us["ceiling"][16][0],
+                                                    100.0 * us[1][0] / us["ceiling"][1][0],
+                                                    100.0 * us[16][0] / us["ceiling"][16][0]))
     print("  in-process, one at a time: shoplocal Express %8.0f/s, Standard (persisted) %6.0f/s" %
           (alone["sync"], alone["standard"]), end="")
     if peer:

@@ -71,6 +71,7 @@
 
 #include "core/log.h"
 #include "stepfunctions/lang.h"
+#include "stepfunctions/lang_impl.h"
 #include "stepfunctions/sfn_impl.h"
 
 #define MAP_DEFAULT_THREADS 10
@@ -102,7 +103,14 @@ typedef struct state_slot {
     const cJSON *state;
     const char *type; /* its "Type" string, or NULL */
     const char *next; /* its "Next" string, or NULL */
+    int kind;         /* its Type (enum state_kind) */
     const cJSON *f[F_N]; /* its fields, as cJSON_GetObjectItemCaseSensitive finds them */
+    /* its Parameters and ResultSelector compiled (NULL: absent, or not compiled) */
+    sfn_template *parameters, *result_selector;
+    /* a Task's Resource as sfn_task_describe tells it (described: done) */
+    char rtype[64], rname[64];
+    int bare, described;
+    const struct state_slot *next_slot; /* the slot its Next names, or NULL */
 } state_slot;
 
 typedef struct state_index {
@@ -113,18 +121,23 @@ typedef struct state_index {
 static const state_slot *index_find(const state_index *idx, const cJSON *states,
                                     const char *name);
 
-typedef struct def_entry {
+/* A parsed definition (sfn_definition to the other files). Reference-counted:
+ * the cache's slot holds one reference, each execution running it and each
+ * holder of sfn_runtime_definition another; the last release frees it, so an
+ * entry evicted from the cache lives on while something still runs it. */
+typedef struct sfn_definition {
     char *text;
+    size_t len;
     cJSON *tree;
     state_index *index;
-    int users;
+    int refs;                /* under def_lock */
     unsigned long long used; /* LRU clock */
 } def_entry;
 
 struct sfn_runtime {
     sfn_runtime_opts opts;
     pthread_mutex_t def_lock;
-    def_entry defs[DEF_CACHE];
+    def_entry *defs[DEF_CACHE];
     unsigned long long def_clock;
     pthread_t *threads;
     int n_threads;
@@ -145,9 +158,10 @@ typedef struct pending_event {
 struct exec_ctx {
     sfn_runtime *rt;
     sfn_exec_row row;
-    const cJSON *definition; /* from the runtime's cache (def_acquire), or own_definition */
-    const state_index *index; /* the cached definition's; NULL with own_definition */
-    cJSON *own_definition;   /* when every cache slot is in use */
+    const cJSON *definition; /* def's tree, or own_definition */
+    const state_index *index; /* def's index; NULL with own_definition */
+    def_entry *def;          /* a reference (def_acquire), released at the end */
+    cJSON *own_definition;   /* when the definition could not be cached */
     const char *definition_text; /* ephemeral runs: the caller's (borrowed), not in row */
     cJSON *ctx_base; /* $$ without State / Map */
     pthread_mutex_t lock;
@@ -160,9 +174,15 @@ struct exec_ctx {
     int64_t deadline_ms;  /* start + TimeoutSeconds (capped: exec_deadline), execution time */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
+    atomic_int forked;    /* a Parallel or Map started threads (set before the first one) */
     pending_event *pending;
     size_t n_pending, cap_pending;
-    cJSON *mock_counts;   /* state name -> invocations so far */
+    const sfn_mock_case *mock_case; /* the test case (row.test_case) in the mock config */
+    struct mock_count {
+        const char *state; /* the definition's (lives as long as the execution) */
+        int n;             /* its mocked invocations so far */
+    } *mock_counts;
+    size_t n_mock_counts, cap_mock_counts;
     atomic_int write_failed; /* a write failed: the execution is no longer ours */
     /* Standard executions commit only around side effects (see Durability):
      * effect: a side effect ran since the last commit, so the next transition
@@ -248,15 +268,27 @@ static int exec_cancelled(const branch *b)
     return 0;
 }
 
-/* This branch is cancelled: the execution is, or a sibling branch failed. */
-static int is_cancelled(const branch *b)
+/* A sibling branch failed, or this one's forking branch was stopped. */
+static int siblings_stopped(const branch *b)
 {
-    if (exec_cancelled(b))
-        return 1;
     for (; b; b = b->parent)
         if (b->stop && atomic_load(b->stop))
             return 1;
     return 0;
+}
+
+/* This branch is cancelled: the execution is, or a sibling branch failed. */
+static int is_cancelled(const branch *b)
+{
+    return exec_cancelled(b) || siblings_stopped(b);
+}
+
+/* is_cancelled without asking the host whether it is stopping (the alive hook,
+ * which takes a lock and reads a clock): for the checks around a step that
+ * waits for nothing (a mocked task), where the next step's check is soon enough. */
+static int is_cancelled_here(const branch *b)
+{
+    return atomic_load(&b->ex->cancelled) || b->ex->write_failed || siblings_stopped(b);
 }
 
 /* Wait delay_ms in this branch's time. Returns 0, or -1 if cancelled meanwhile. */
@@ -308,14 +340,19 @@ static void emit(branch *b, const char *type, cJSON *details)
 {
     exec_ctx *ex = b->ex;
     if (ex->ephemeral) {
-        /* An ephemeral execution's events are never read: number them, nothing more. */
+        /* An ephemeral execution's events are never read: number them, nothing more
+         * (under the lock only once branches may number them at the same time). */
         cJSON_Delete(details);
+        if (!atomic_load_explicit(&ex->forked, memory_order_relaxed)) {
+            b->prev_id = ex->next_id++;
+            return;
+        }
         pthread_mutex_lock(&ex->lock);
         b->prev_id = ex->next_id++;
         pthread_mutex_unlock(&ex->lock);
         return;
     }
-    char *text = details ? cJSON_PrintUnformatted(details) : NULL;
+    char *text = details ? sfn_json_print(details) : NULL;
     cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
     if (ex->next_id >= SFN_MAX_EVENTS && !ex->express && strncmp(type, "Execution", 9) != 0) {
@@ -412,9 +449,8 @@ static cJSON *details_obj(cJSON *root, const char *key)
 
 static void add_payload(cJSON *d, const char *key, const cJSON *value)
 {
-    char *text = value ? cJSON_PrintUnformatted(value) : strdup("null");
+    const char *text = value ? sfn_json_print_borrowed(value, NULL) : NULL;
     cJSON_AddStringToObject(d, key, text ? text : "null");
-    free(text);
     char dkey[48];
     snprintf(dkey, sizeof dkey, "%sDetails", key);
     cJSON *det = cJSON_AddObjectToObject(d, dkey);
@@ -464,7 +500,7 @@ static void emit_error(branch *b, const char *type, const char *details_key,
 
 static const cJSON *field(const cJSON *state, const char *name)
 {
-    return cJSON_GetObjectItemCaseSensitive(state, name);
+    return sfn_object_item(state, name);
 }
 
 static const char *str_field(const cJSON *state, const char *name)
@@ -476,19 +512,49 @@ static const char *str_field(const cJSON *state, const char *name)
 /* The index of the definition this thread runs (set by run_loaded and child_main
  * for the time of a run), for sf. */
 static _Thread_local const state_index *tl_index;
+/* The slot of the state this thread is running (set by run_states, NULL between
+ * runs): slot_of's answer for that state without the index arithmetic. */
+static _Thread_local const state_slot *tl_slot;
+
+/* The slot of state in tl_index when the state is the one indexed there (its
+ * valueint >> 2 is its slot + 1: see index_states), else NULL. */
+static const state_slot *slot_of(const cJSON *state)
+{
+    const state_slot *cur = tl_slot;
+    if (cur && cur->state == state)
+        return cur;
+    const state_index *idx = tl_index;
+    if (idx && state && (state->type & 0xFF) == cJSON_Object && state->valueint >= 4) {
+        size_t i = (size_t)(state->valueint >> 2) - 1;
+        if (i < idx->cap && idx->slots[i].state == state)
+            return &idx->slots[i];
+    }
+    return NULL;
+}
+
+/* Evaluate the template tmpl, which is field f of state: through its compiled
+ * form when the state's slot has one (the same result and errors). */
+static int run_template(const cJSON *state, enum sfield f, const cJSON *tmpl, const cJSON *input,
+                        const cJSON *ctx, int share, cJSON **out, core_err *err)
+{
+    const state_slot *slot = slot_of(state);
+    const sfn_template *t = !slot ? NULL
+                            : f == F_PARAMETERS ? slot->parameters
+                            : f == F_RESULT_SELECTOR ? slot->result_selector
+                                                     : NULL;
+    if (t && tmpl == slot->f[f])
+        return sfn_template_eval(t, input, ctx, share, out, err);
+    return share ? sfn_payload_template_shared(tmpl, input, ctx, out, err)
+                 : sfn_payload_template(tmpl, input, ctx, out, err);
+}
 
 /* field(state, sfield_names[f]), from the state's slot in tl_index when the state
  * is the one indexed there (its valueint >> 2 is its slot + 1: see index_states),
  * else by a search. */
 static const cJSON *sf(const cJSON *state, enum sfield f)
 {
-    const state_index *idx = tl_index;
-    if (idx && cJSON_IsObject(state) && state->valueint >= 4) {
-        size_t i = (size_t)(state->valueint >> 2) - 1;
-        if (i < idx->cap && idx->slots[i].state == state)
-            return idx->slots[i].f[f];
-    }
-    return field(state, sfield_names[f]);
+    const state_slot *slot = slot_of(state);
+    return slot ? slot->f[f] : field(state, sfield_names[f]);
 }
 
 static const char *sstr(const cJSON *state, enum sfield f)
@@ -525,22 +591,25 @@ static void mark_context(cJSON *machine, int depth)
     cJSON *st;
     if (depth > 16)
         return;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    cJSON_ArrayForEach(st, sfn_object_item(machine, "States"))
     {
         if (!cJSON_IsObject(st))
             continue;
         st->valueint = uses_context(st) ? 2 : 1;
         cJSON *br;
-        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
         {
             mark_context(br, depth + 1);
         }
-        mark_context(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
-        mark_context(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+        mark_context(sfn_object_item(st, "ItemProcessor"), depth + 1);
+        mark_context(sfn_object_item(st, "Iterator"), depth + 1);
     }
 }
 
 static cJSON *context_base(const sfn_exec_row *row, const cJSON *input);
+
+/* entered_ms for context_for: the branch's now, read only if $$ is built */
+#define CTX_NOW INT64_MIN
 
 /* The context object $$ for a state, or NULL when the state never reads it
  * (building it copies the execution's input: not for nothing). */
@@ -549,6 +618,8 @@ static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_
 {
     if (!state_uses_context(def))
         return NULL;
+    if (entered_ms == CTX_NOW)
+        entered_ms = branch_now(b);
     exec_ctx *ex = b->ex;
     pthread_mutex_lock(&ex->lock);
     if (!ex->ctx_base) { /* built on first use: most states never read $$ */
@@ -876,7 +947,7 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
     const cJSON *sel = sf(state, F_RESULT_SELECTOR);
     if (sel) {
         cJSON *selected = NULL;
-        int src = sfn_payload_template(sel, result, ctx, &selected, err);
+        int src = run_template(state, F_RESULT_SELECTOR, sel, result, ctx, 0, &selected, err);
         cJSON_Delete(result);
         if (src != CORE_OK)
             return CORE_ERROR;
@@ -902,15 +973,15 @@ static int finish_result(const cJSON *state, const cJSON *raw_input, cJSON **mov
 
 /* Parameters (or ItemSelector) against the effective input: *params is the
  * template's result (*owned), or the effective input itself when absent. */
-static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ctx, int share,
-                      cJSON **owned, const cJSON **params, core_err *err)
+static int parameters(const cJSON *state, const cJSON *tmpl, const cJSON *effective,
+                      const cJSON *ctx, int share, cJSON **owned, const cJSON **params,
+                      core_err *err)
 {
     *owned = NULL;
     *params = effective;
     if (!tmpl)
         return CORE_OK;
-    int rc = share ? sfn_payload_template_shared(tmpl, effective, ctx, owned, err)
-                   : sfn_payload_template(tmpl, effective, ctx, owned, err);
+    int rc = run_template(state, F_PARAMETERS, tmpl, effective, ctx, share, owned, err);
     *params = *owned;
     return rc;
 }
@@ -918,7 +989,7 @@ static int parameters(const cJSON *tmpl, const cJSON *effective, const cJSON *ct
 static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     cJSON *eff_own = NULL, *result = NULL;
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -928,7 +999,7 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
         if (fixed)
             result = cJSON_Duplicate(fixed, 1);
         else if (tmpl)
-            rc = sfn_payload_template(tmpl, effective, ctx, &result, err);
+            rc = run_template(state, F_PARAMETERS, tmpl, effective, ctx, 0, &result, err);
         else
             result = cJSON_Duplicate(effective, 1);
     }
@@ -948,7 +1019,7 @@ static int run_pass(branch *b, const char *name, const cJSON *state, const cJSON
 static int run_choice(branch *b, const char *name, const cJSON *state, const cJSON *input,
                       cJSON **out, const char **next, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     cJSON *eff_own = NULL;
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -983,7 +1054,7 @@ static int run_choice(branch *b, const char *name, const cJSON *state, const cJS
 static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     cJSON **out, core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     cJSON *eff_own = NULL;
     const cJSON *effective = NULL;
     int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -1041,7 +1112,7 @@ static int run_wait(branch *b, const char *name, const cJSON *state, const cJSON
 static int run_fail(branch *b, const char *name, const cJSON *state, const cJSON *input,
                     core_err *err)
 {
-    cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+    cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
     const char *error = str_field(state, "Error");
     const char *cause = str_field(state, "Cause");
     cJSON *ev = NULL, *cv = NULL;
@@ -1137,8 +1208,39 @@ static int task_heartbeat(const cJSON *state, const cJSON *effective, double *ou
 /* Run a task: *result its (owned) result. With share, a mocked result may share
  * the mock config's members (sfn_mocks_answer_shared): for a caller that only reads
  * it (a ResultSelector's input) before deleting it. */
+/* The number of earlier mocked invocations of state `name` in this execution
+ * (Step Functions Local counts by state name, across branches), counting this one. */
+static int mock_invocation(exec_ctx *ex, const char *name)
+{
+    int n = 0;
+    int shared = atomic_load_explicit(&ex->forked, memory_order_relaxed);
+    if (shared) /* branches may count at the same time */
+        pthread_mutex_lock(&ex->lock);
+    size_t i = 0;
+    while (i < ex->n_mock_counts && strcmp(ex->mock_counts[i].state, name) != 0)
+        i++;
+    if (i == ex->n_mock_counts && ex->n_mock_counts == ex->cap_mock_counts) {
+        size_t cap = ex->cap_mock_counts ? ex->cap_mock_counts * 2 : 8;
+        struct mock_count *grown = realloc(ex->mock_counts, cap * sizeof *grown);
+        if (grown) {
+            ex->mock_counts = grown;
+            ex->cap_mock_counts = cap;
+        }
+    }
+    if (i < ex->n_mock_counts) {
+        n = ex->mock_counts[i].n++;
+    } else if (i < ex->cap_mock_counts) {
+        ex->mock_counts[i] = (struct mock_count){.state = name, .n = 1};
+        ex->n_mock_counts++;
+    }
+    if (shared)
+        pthread_mutex_unlock(&ex->lock);
+    return n;
+}
+
 static int invoke_task(branch *b, const char *name, const char *resource, const cJSON *params,
-                       int attempt, int share, cJSON **result, core_err *err)
+                       const sfn_mock_state *mock, int attempt, int share, cJSON **result,
+                       core_err *err)
 {
     exec_ctx *ex = b->ex;
     const sfn_runtime_opts *o = &ex->rt->opts;
@@ -1147,17 +1249,8 @@ static int invoke_task(branch *b, const char *name, const char *resource, const 
         if (sfn_chaos_decide(o->chaos, ex->row.name, name, fn ? fn : resource, attempt, err))
             return CORE_ERROR;
     }
-    if (o->mocks && ex->row.test_case) {
-        pthread_mutex_lock(&ex->lock);
-        cJSON *count = cJSON_GetObjectItemCaseSensitive(ex->mock_counts, name);
-        int n = count ? count->valueint : 0;
-        if (count)
-            cJSON_SetNumberValue(count, n + 1);
-        else
-            cJSON_AddNumberToObject(ex->mock_counts, name, 1);
-        pthread_mutex_unlock(&ex->lock);
-        int m = (share ? sfn_mocks_answer_shared : sfn_mocks_answer)(
-            o->mocks, ex->row.machine_name, ex->row.test_case, name, n, result, err);
+    if (mock) {
+        int m = sfn_mock_state_answer(mock, mock_invocation(ex, name), share, result, err);
         if (m == 1)
             return CORE_OK;
         if (m == 2)
@@ -1172,7 +1265,7 @@ static char *retries_text(const int *retries, size_t n)
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(a, cJSON_CreateNumber(retries[i]));
-    char *t = cJSON_PrintUnformatted(a);
+    char *t = sfn_json_print(a);
     cJSON_Delete(a);
     return t;
 }
@@ -1195,7 +1288,7 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
         flush(b, NULL); /* no position: nothing resumes these */
         return;
     }
-    char *in = cJSON_PrintUnformatted(input);
+    char *in = sfn_json_print(input);
     char *rt = retries_text(retries, n);
     sfn_exec_update u = {.pos_state = name, .pos_input = in, .pos_entered = 1,
                          .pos_retries = rt};
@@ -1205,17 +1298,35 @@ static void checkpoint(branch *b, const char *name, const cJSON *input, const in
     free(rt);
 }
 
-static size_t load_retries(const cJSON *state, const char *json, int **out)
+/* A state's retry counters: in the caller's retry_counters (RETRY_STACK) when
+ * they fit, else allocated; release with free_retries. */
+#define RETRY_STACK 8
+typedef int retry_counters[RETRY_STACK];
+
+static size_t load_retries(const cJSON *state, const char *json, retry_counters stack, int **out)
 {
     size_t n = (size_t)cJSON_GetArraySize(sf(state, F_RETRY));
-    *out = calloc(n + 1, sizeof **out);
-    cJSON *saved = json ? cJSON_Parse(json) : NULL;
+    if (n < RETRY_STACK) {
+        memset(stack, 0, sizeof(retry_counters));
+        *out = stack;
+    } else {
+        *out = calloc(n + 1, sizeof **out);
+    }
+    if (!json)
+        return *out ? n : 0;
+    cJSON *saved = cJSON_Parse(json);
     for (size_t i = 0; i < n && *out; i++) {
         const cJSON *v = cJSON_GetArrayItem(saved, (int)i);
         (*out)[i] = cJSON_IsNumber(v) ? v->valueint : 0;
     }
     cJSON_Delete(saved);
-    return n;
+    return *out ? n : 0;
+}
+
+static void free_retries(int *retries, const retry_counters stack)
+{
+    if (retries != stack)
+        free(retries);
 }
 
 static int total_retries(const int *r, size_t n)
@@ -1233,21 +1344,40 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
     const char *resource = sstr(state, F_RESOURCE);
     char rtype[64] = "", rname[64] = "";
     int bare = 0;
-    sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname, &bare);
+    const state_slot *slot = slot_of(state);
+    if (slot && slot->described && resource == slot->f[F_RESOURCE]->valuestring) {
+        memcpy(rtype, slot->rtype, sizeof rtype); /* described once per cached definition */
+        memcpy(rname, slot->rname, sizeof rname);
+        bare = slot->bare;
+    } else {
+        sfn_task_describe(resource ? resource : "", rtype, sizeof rtype, rname, sizeof rname,
+                          &bare);
+    }
     int *retries;
-    size_t n_retriers = load_retries(state, retries_json, &retries);
+    retry_counters stack_retries;
+    size_t n_retriers = load_retries(state, retries_json, stack_retries, &retries);
     int result_rc = RUN_FAIL;
+    /* its answers come from the mock config alone (no side effect), or NULL */
+    const sfn_mock_state *mock = sfn_mock_case_state(b->ex->mock_case, name);
     for (;;) {
         int attempt = total_retries(retries, n_retriers);
-        cJSON *ctx = context_for(b, name, state, branch_now(b), attempt);
+        cJSON *ctx = context_for(b, name, state, CTX_NOW, attempt);
         cJSON *eff_own = NULL, *par_own = NULL, *result = NULL;
         const cJSON *effective = NULL, *params = NULL;
         int64_t timeout_ms = 0;
         double heartbeat_s = 0;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
-        if (rc == CORE_OK)
+        if (rc == CORE_OK && mock && b->ex->ephemeral && !b->ex->rt->opts.chaos &&
+            sf(state, F_PARAMETERS))
+            /* Nothing reads a mocked task's parameters here (no history, no call, no
+             * chaos rule naming its function): whether they evaluate, not their value. */
+            rc = slot_of(state) && slot_of(state)->parameters
+                     ? sfn_template_check(slot_of(state)->parameters, effective, ctx, err)
+                     : sfn_payload_template_check(sf(state, F_PARAMETERS), effective, ctx, err);
+        else if (rc == CORE_OK)
             /* Task parameters are only read (printed, sent) while the input lives: shared. */
-            rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params, err);
+            rc = parameters(state, sf(state, F_PARAMETERS), effective, ctx, 1, &par_own, &params,
+                            err);
         if (rc == CORE_OK && params != effective) /* the input after Parameters: the quota */
             rc = sfn_data_limit_check(params, name, err);
         if (rc == CORE_OK)
@@ -1273,9 +1403,8 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 cJSON_AddStringToObject(d, "resourceType", rtype);
                 cJSON_AddStringToObject(d, "resource", rname);
                 cJSON_AddStringToObject(d, "region", b->ex->rt->opts.region);
-                char *p = b->ex->ephemeral ? NULL : cJSON_PrintUnformatted(params);
+                const char *p = b->ex->ephemeral ? NULL : sfn_json_print_borrowed(params, NULL);
                 cJSON_AddStringToObject(d, "parameters", p ? p : "{}");
-                free(p);
                 if (timeout_ms)
                     cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
                 if (heartbeat_s > 0)
@@ -1289,28 +1418,23 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             }
         }
         if (rc == CORE_OK) {
-            const sfn_runtime_opts *ro = &b->ex->rt->opts;
-            int mocked = ro->mocks && b->ex->row.test_case &&
-                         sfn_mocks_is_mocked(ro->mocks, b->ex->row.machine_name,
-                                             b->ex->row.test_case, name);
-            checkpoint(b, name, input, retries, n_retriers, !mocked);
-            if (is_cancelled(b)) {
+            checkpoint(b, name, input, retries, n_retriers, !mock);
+            if (mock ? is_cancelled_here(b) : is_cancelled(b)) {
                 cJSON_Delete(par_own);
                 cJSON_Delete(eff_own);
                 cJSON_Delete(ctx);
                 result_rc = RUN_CANCEL;
                 break;
             }
-            int64_t t0 = core_clock_monotonic_ms();
+            int64_t t0 = timeout_ms ? core_clock_monotonic_ms() : 0; /* read only with one */
             /* with a ResultSelector the result is only read (the selector's input, the
              * TaskSucceeded event), then deleted: a mocked one may share the config */
-            rc = invoke_task(b, name, resource ? resource : "", params, attempt,
+            rc = invoke_task(b, name, resource ? resource : "", params, mock, attempt,
                              sf(state, F_RESULT_SELECTOR) != NULL, &result, err);
-            int64_t took = core_clock_monotonic_ms() - t0;
-            if (deadline_hit(b) || is_cancelled(b)) {
-                /* Stopped, timed out or shutting down while it ran (a failure may only be
-                 * the listener going away): record nothing; a resumed execution runs it
-                 * again. */
+            int64_t took = timeout_ms ? core_clock_monotonic_ms() - t0 : 0;
+            if ((!mock && deadline_hit(b)) || (mock ? is_cancelled_here(b) : is_cancelled(b))) {
+                /* Stopped or shutting down while it ran (a failure may only be the listener
+                 * going away): record nothing; a resumed execution runs it again. */
                 cJSON_Delete(result);
                 cJSON_Delete(par_own);
                 cJSON_Delete(eff_own);
@@ -1366,7 +1490,7 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
         result_rc = end;
         break;
     }
-    free(retries);
+    free_retries(retries, stack_retries);
     return result_rc;
 }
 
@@ -1392,13 +1516,16 @@ static void *child_main(void *arg)
 {
     child *c = arg;
     tl_index = c->b.ex->index;
+    sfn_json_alloc_thread();
     const char *start = str_field(c->machine, "StartAt");
     cJSON *in = c->input;
     c->input = NULL;
     /* the parent's, when it runs the child on its own thread */
     const char *outer_name = tl_limit_name;
     size_t outer_grow = tl_out_grow, outer_whole = tl_out_whole;
+    const state_slot *outer_slot = tl_slot; /* the parent's, when run inline */
     c->rc = run_states(&c->b, c->machine, start ? start : "", in, 0, NULL, &c->output, &c->err);
+    tl_slot = outer_slot;
     tl_limit_name = outer_name;
     tl_out_grow = outer_grow;
     tl_out_whole = outer_whole;
@@ -1426,22 +1553,25 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
                         cJSON **out, const char **next, core_err *err)
 {
     int *retries;
-    size_t n_retriers = load_retries(state, NULL, &retries);
+    retry_counters stack_retries;
+    size_t n_retriers = load_retries(state, NULL, stack_retries, &retries);
     const cJSON *branches = field(state, "Branches");
     int n = cJSON_GetArraySize(branches);
     int result_rc = RUN_FAIL;
     for (;;) {
-        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *ctx = context_for(b, name, state, CTX_NOW, total_retries(retries, n_retriers));
         cJSON *eff_own = NULL, *par_own = NULL;
         const cJSON *effective = NULL, *params = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
         if (rc == CORE_OK)
-            rc = parameters(sf(state, F_PARAMETERS), effective, ctx, 0, &par_own, &params, err);
+            rc = parameters(state, sf(state, F_PARAMETERS), effective, ctx, 0, &par_own, &params,
+                            err);
         if (rc == CORE_OK) {
             emit(b, "ParallelStateStarted", NULL);
             checkpoint(b, name, input, retries, n_retriers, 1);
             atomic_int stop = 0;
             child *kids = calloc((size_t)n + 1, sizeof *kids);
+            atomic_store(&b->ex->forked, 1);
             for (int i = 0; i < n; i++) {
                 child_init(&kids[i], b, &stop, cJSON_GetArrayItem(branches, i),
                            cJSON_Duplicate(params, 1));
@@ -1493,7 +1623,7 @@ static int run_parallel(branch *b, const char *name, const cJSON *state, const c
         result_rc = end;
         break;
     }
-    free(retries);
+    free_retries(retries, stack_retries);
     return result_rc;
 }
 
@@ -1589,7 +1719,8 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                    cJSON **out, const char **next, core_err *err)
 {
     int *retries;
-    size_t n_retriers = load_retries(state, NULL, &retries);
+    retry_counters stack_retries;
+    size_t n_retriers = load_retries(state, NULL, stack_retries, &retries);
     const cJSON *proc = field(state, "ItemProcessor");
     if (!proc)
         proc = field(state, "Iterator");
@@ -1598,7 +1729,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         selector = sf(state, F_PARAMETERS);
     int result_rc = RUN_FAIL;
     for (;;) {
-        cJSON *ctx = context_for(b, name, state, branch_now(b), total_retries(retries, n_retriers));
+        cJSON *ctx = context_for(b, name, state, CTX_NOW, total_retries(retries, n_retriers));
         cJSON *eff_own = NULL, *items = NULL;
         const cJSON *effective = NULL;
         int rc = input_path(state, input, ctx, &eff_own, &effective, err);
@@ -1667,6 +1798,7 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
                 atomic_init(&mr.next_slot, 0);
                 pthread_t *th = calloc((size_t)threads + 1, sizeof *th);
                 int started = 0;
+                atomic_store(&b->ex->forked, 1);
                 for (int t = 0; t < threads; t++)
                     if (pthread_create(&th[t], NULL, map_worker, &mr) == 0)
                         started++;
@@ -1726,11 +1858,24 @@ static int run_map(branch *b, const char *name, const cJSON *state, const cJSON 
         result_rc = end;
         break;
     }
-    free(retries);
+    free_retries(retries, stack_retries);
     return result_rc;
 }
 
 /* ---- the state loop ---------------------------------------------------------------------- */
+
+enum state_kind { K_OTHER, K_PASS, K_TASK, K_CHOICE, K_WAIT, K_SUCCEED, K_FAIL, K_PARALLEL, K_MAP };
+
+/* A state's Type as a number (the slot's, computed once per cached definition). */
+static int kind_of(const char *type)
+{
+    static const char *const names[] = {"", "Pass", "Task", "Choice", "Wait", "Succeed", "Fail",
+                                        "Parallel", "Map"};
+    for (int k = K_PASS; k <= K_MAP; k++)
+        if (!strcmp(type, names[k]))
+            return k;
+    return K_OTHER;
+}
 
 static int run_states(branch *b, const cJSON *machine, const char *start, cJSON *input,
                       int entered, const char *retries_json, cJSON **out, core_err *err)
@@ -1743,12 +1888,14 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
      * the history does not depend on which thread the scheduler ran first. */
     int first = !b->top;
     size_t in_bound = SIZE_MAX; /* of the input's size, for output_quota; unknown yet */
+    const state_slot *hint = NULL; /* the next state's slot, when its Next chose it */
     for (;;) {
         if (deadline_hit(b) || (first ? exec_cancelled(b) : is_cancelled(b))) {
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
-        const state_slot *slot = index_find(b->ex->index, states, name);
+        const state_slot *slot = hint ? hint : index_find(b->ex->index, states, name);
+        tl_slot = slot;
         const cJSON *state = slot ? slot->state : field(states, name);
         const char *type = slot ? slot->type : str_field(state, "Type");
         if (!state || !type) {
@@ -1756,9 +1903,10 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
             return RUN_FAIL;
         }
+        const int kind = slot ? slot->kind : kind_of(type);
         int64_t entered_id = 0; /* unknown when resumed inside the state */
         if (!entered) {
-            emit_state(b, !strcmp(type, "Fail") ? "Fail" : type, "StateEntered", name, "input",
+            emit_state(b, kind == K_FAIL ? "Fail" : type, "StateEntered", name, "input",
                        input);
             entered_id = b->prev_id;
         }
@@ -1768,21 +1916,26 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         core_err_clear(err);
         tl_limit_name = name;
         tl_out_grow = tl_out_whole = SIZE_MAX;
-        if (!strcmp(type, "Pass")) {
+        if (kind == K_PASS) {
             rc = run_pass(b, name, state, input, &output, err) == CORE_OK ? RUN_OK : RUN_FAIL;
             next = slot ? slot->next : sstr(state, F_NEXT);
-        } else if (!strcmp(type, "Task")) {
+        } else if (kind == K_TASK) {
             rc = run_task(b, name, state, input, &input, entered ? retries_json : NULL, &output,
                           &next,
                           err);
-        } else if (!strcmp(type, "Choice")) {
+        } else if (kind == K_CHOICE) {
             rc = run_choice(b, name, state, input, &output, &next, err) == CORE_OK ? RUN_OK
                                                                                     : RUN_FAIL;
-        } else if (!strcmp(type, "Wait")) {
+        } else if (kind == K_WAIT) {
             rc = run_wait(b, name, state, input, &output, err);
             next = slot ? slot->next : sstr(state, F_NEXT);
-        } else if (!strcmp(type, "Succeed")) {
-            cJSON *ctx = context_for(b, name, state, branch_now(b), 0);
+        } else if (kind == K_SUCCEED && !sf(state, F_INPUT_PATH) &&
+                   !sf(state, F_OUTPUT_PATH)) {
+            output = input; /* "$" and "$": the input itself, not a copy of it */
+            input = NULL;
+            rc = RUN_OK;
+        } else if (kind == K_SUCCEED) {
+            cJSON *ctx = context_for(b, name, state, CTX_NOW, 0);
             cJSON *eff_own = NULL;
             const cJSON *eff = NULL;
             rc = input_path(state, input, ctx, &eff_own, &eff, err) == CORE_OK &&
@@ -1791,11 +1944,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
                      : RUN_FAIL;
             cJSON_Delete(eff_own);
             cJSON_Delete(ctx);
-        } else if (!strcmp(type, "Fail")) {
+        } else if (kind == K_FAIL) {
             rc = run_fail(b, name, state, input, err);
-        } else if (!strcmp(type, "Parallel")) {
+        } else if (kind == K_PARALLEL) {
             rc = run_parallel(b, name, state, input, &output, &next, err);
-        } else if (!strcmp(type, "Map")) {
+        } else if (kind == K_MAP) {
             rc = run_map(b, name, state, input, &output, &next, err);
         } else {
             core_err_set(err, 400, "States.Runtime", "Unknown state type '%s'", type);
@@ -1805,7 +1958,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         first = 0;
         if (rc == RUN_OK && output_quota(type, state, output, name, &in_bound, err) != CORE_OK)
             rc = RUN_FAIL; /* the state's output, and so the execution's, over the quota */
-        if (rc == RUN_FAIL && is_runtime(err) && entered_id && strcmp(type, "Fail") != 0 &&
+        if (rc == RUN_FAIL && is_runtime(err) && entered_id && kind != K_FAIL &&
             strncmp(err->message, "An error occurred", 17) != 0) {
             /* AWS's wording for a runtime error inside a state. */
             char why[sizeof err->message];
@@ -1827,24 +1980,24 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             cJSON_Delete(output);
             return rc;
         }
-        if (strcmp(type, "Fail") != 0)
+        if (kind != K_FAIL)
             emit_state(b, type, "StateExited", name, "output", output);
         cJSON_Delete(input);
         input = output;
-        if (!strcmp(type, "Succeed") || !next) {
+        if (kind == K_SUCCEED || !next) {
             *out = input;
             return RUN_OK;
         }
         if (b->top && !b->ex->ephemeral && !b->ex->express && b->ex->effect) {
             /* The side effect's result and the move to the next state: one commit. */
-            char *in = cJSON_PrintUnformatted(input);
+            const char *in = sfn_json_print_borrowed(input, NULL);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
-            free(in);
             b->ex->effect = b->ex->deferred = 0;
         } else if (b->top) {
             b->ex->deferred = 1; /* a pure step: commits with the next one that matters */
         }
+        hint = slot && next == slot->next ? slot->next_slot : NULL;
         name = next;
     }
 }
@@ -1865,16 +2018,16 @@ static size_t count_states(const cJSON *machine, int depth)
     const cJSON *st;
     if (depth > 16)
         return 0;
-    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
+    cJSON_ArrayForEach(st, sfn_object_item(machine, "States"))
     {
         const cJSON *br;
         n++;
-        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
         {
             n += count_states(br, depth + 1);
         }
-        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
-        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+        n += count_states(sfn_object_item(st, "ItemProcessor"), depth + 1);
+        n += count_states(sfn_object_item(st, "Iterator"), depth + 1);
     }
     return n;
 }
@@ -1884,7 +2037,7 @@ static size_t count_states(const cJSON *machine, int depth)
  * cJSON_GetObjectItemCaseSensitive finds. */
 static void index_states(state_index *idx, cJSON *machine, int depth)
 {
-    cJSON *states = cJSON_GetObjectItemCaseSensitive(machine, "States"), *st;
+    cJSON *states = sfn_object_item(machine, "States"), *st;
     if (depth > 16 || !cJSON_IsObject(states))
         return;
     cJSON_ArrayForEach(st, states)
@@ -1899,18 +2052,30 @@ static void index_states(state_index *idx, cJSON *machine, int depth)
                 idx->slots[i] = (state_slot){.states = states, .name = st->string, .state = st,
                                              .type = str_field(st, "Type"),
                                              .next = str_field(st, "Next")};
+                if (idx->slots[i].type)
+                    idx->slots[i].kind = kind_of(idx->slots[i].type);
                 for (int f = 0; f < F_N; f++)
                     idx->slots[i].f[f] = field(st, sfield_names[f]);
+                idx->slots[i].parameters = sfn_template_compile(idx->slots[i].f[F_PARAMETERS]);
+                idx->slots[i].result_selector =
+                    sfn_template_compile(idx->slots[i].f[F_RESULT_SELECTOR]);
+                const cJSON *res = idx->slots[i].f[F_RESOURCE];
+                if (cJSON_IsString(res)) {
+                    state_slot *sl = &idx->slots[i];
+                    sfn_task_describe(res->valuestring, sl->rtype, sizeof sl->rtype, sl->rname,
+                                      sizeof sl->rname, &sl->bare);
+                    sl->described = 1;
+                }
                 if (cJSON_IsObject(st) && i < (size_t)(INT_MAX >> 2))
                     st->valueint = (st->valueint & 3) | (int)((i + 1) << 2);
             }
         }
-        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
+        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
         {
             index_states(idx, br, depth + 1);
         }
-        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
-        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
+        index_states(idx, sfn_object_item(st, "ItemProcessor"), depth + 1);
+        index_states(idx, sfn_object_item(st, "Iterator"), depth + 1);
     }
 }
 
@@ -1928,12 +2093,21 @@ static state_index *index_new(cJSON *tree)
     if (idx) {
         idx->cap = cap;
         index_states(idx, tree, 0);
+        for (size_t i = 0; i < cap; i++) {
+            state_slot *sl = &idx->slots[i];
+            if (sl->states && sl->next)
+                sl->next_slot = index_find(idx, sl->states, sl->next);
+        }
     }
     return idx;
 }
 
 static void index_free(state_index *idx)
 {
+    for (size_t i = 0; idx && i < idx->cap; i++) {
+        sfn_template_free(idx->slots[i].parameters);
+        sfn_template_free(idx->slots[i].result_selector);
+    }
     if (idx)
         free(idx->slots);
     free(idx);
@@ -1952,73 +2126,102 @@ static const state_slot *index_find(const state_index *idx, const cJSON *states,
     return NULL;
 }
 
-/* The parsed tree of text (borrowed until def_release), or NULL if not JSON;
- * *index (if index is not NULL) its state index, NULL if it has none. */
-static const cJSON *def_acquire(sfn_runtime *rt, const char *text, const state_index **index)
+static void def_free(def_entry *e)
 {
+    if (!e)
+        return;
+    free(e->text);
+    cJSON_Delete(e->tree);
+    index_free(e->index);
+    free(e);
+}
+
+/* Drop a reference (under def_lock). */
+static void def_unref(def_entry *e)
+{
+    if (e && --e->refs == 0)
+        def_free(e);
+}
+
+/* The cached definition of text, a reference the caller releases with
+ * def_release; NULL if the text is not JSON (or out of memory). */
+static def_entry *def_acquire(sfn_runtime *rt, const char *text)
+{
+    size_t len = strlen(text);
     pthread_mutex_lock(&rt->def_lock);
-    def_entry *hit = NULL, *victim = NULL;
+    def_entry *hit = NULL;
+    int victim = 0;
     for (int i = 0; i < DEF_CACHE; i++) {
-        def_entry *e = &rt->defs[i];
-        if (e->text && !strcmp(e->text, text)) {
+        def_entry *e = rt->defs[i];
+        if (e && e->len == len && !memcmp(e->text, text, len)) {
             hit = e;
             break;
         }
-        if (!e->users && (!victim || !e->text || (victim->text && e->used < victim->used)))
-            victim = e;
+        if (!e || (rt->defs[victim] && e->used < rt->defs[victim]->used))
+            victim = i;
     }
-    if (!hit && victim) {
-        cJSON *tree = cJSON_Parse(text);
-        char *copy = tree ? strdup(text) : NULL;
-        mark_context(tree, 0);
-        if (tree && copy) {
-            free(victim->text);
-            cJSON_Delete(victim->tree);
-            index_free(victim->index);
-            victim->text = copy;
-            victim->tree = tree;
-            victim->index = index_new(tree);
-            hit = victim;
+    if (!hit) {
+        /* parsed under the lock: rare (a new definition), and it keeps two threads
+         * from parsing the same one at once */
+        def_entry *e = calloc(1, sizeof *e);
+        if (e && (e->tree = cJSON_Parse(text)) && (e->text = malloc(len + 1))) {
+            memcpy(e->text, text, len + 1);
+            e->len = len;
+            mark_context(e->tree, 0);
+            e->index = index_new(e->tree);
+            e->refs = 1; /* the slot's */
+            def_unref(rt->defs[victim]);
+            rt->defs[victim] = hit = e;
         } else {
-            cJSON_Delete(tree);
-            free(copy);
+            def_free(e);
         }
     }
-    const cJSON *tree = NULL;
     if (hit) {
-        hit->users++;
+        hit->refs++;
         hit->used = ++rt->def_clock;
-        tree = hit->tree;
     }
-    if (index)
-        *index = hit ? hit->index : NULL;
     pthread_mutex_unlock(&rt->def_lock);
-    return tree;
+    return hit;
 }
 
-static void def_release(sfn_runtime *rt, const cJSON *tree)
+static void def_release(sfn_runtime *rt, def_entry *e)
 {
+    if (!e)
+        return;
     pthread_mutex_lock(&rt->def_lock);
-    for (int i = 0; i < DEF_CACHE; i++)
-        if (rt->defs[i].tree == tree && rt->defs[i].users > 0)
-            rt->defs[i].users--;
+    def_unref(e);
     pthread_mutex_unlock(&rt->def_lock);
+}
+
+const sfn_definition *sfn_runtime_definition(sfn_runtime *rt, const char *text)
+{
+    return text ? def_acquire(rt, text) : NULL;
+}
+
+void sfn_runtime_definition_release(sfn_runtime *rt, const sfn_definition *d)
+{
+    def_release(rt, (def_entry *)d);
+}
+
+const char *sfn_definition_start_at(const sfn_definition *d)
+{
+    const cJSON *s = d ? sfn_object_item(d->tree, "StartAt") : NULL;
+    return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
 int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, size_t len)
 {
-    const cJSON *tree = definition ? def_acquire(rt, definition, NULL) : NULL;
+    def_entry *d = definition ? def_acquire(rt, definition) : NULL;
     cJSON *own = NULL;
+    const cJSON *tree = d ? d->tree : NULL;
     if (!tree && definition)
         tree = own = cJSON_Parse(definition);
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(tree, "StartAt");
+    const cJSON *s = sfn_object_item(tree, "StartAt");
     int rc = cJSON_IsString(s) && strlen(s->valuestring) < len ? 0 : -1;
     if (!rc)
         memcpy(out, s->valuestring, strlen(s->valuestring) + 1);
-    if (own)
-        cJSON_Delete(own);
-    else if (tree)
-        def_release(rt, tree);
+    cJSON_Delete(own);
+    def_release(rt, d);
     return rc;
 }
 
@@ -2091,15 +2294,14 @@ static void close_timed_out(branch *b, cJSON *root)
 static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
 {
     cJSON *root = cJSON_CreateObject();
-    char *out_text = NULL;
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
         cJSON *d = details_obj(root, "executionSucceededEventDetails");
         add_payload_if(b, d, "output", output);
-        out_text = cJSON_PrintUnformatted(output);
         emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
-        u.output = out_text;
+        /* printed last: the thread's print buffer holds it until flush copies it */
+        u.output = sfn_json_print_borrowed(output, NULL);
     } else if (rc == RUN_TIMEOUT) {
         close_timed_out(b, root);
         return;
@@ -2118,7 +2320,6 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     }
     u.stop_ms = branch_now(b);
     flush(b, &u);
-    free(out_text);
 }
 
 /* When the execution times out, in execution time: its start plus the machine's
@@ -2140,14 +2341,19 @@ static int64_t exec_deadline(const exec_ctx *ex)
 static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
 {
     ex->rt = rt;
+    sfn_json_alloc_thread();
     pthread_mutex_init(&ex->lock, NULL);
     pthread_cond_init(&ex->wake, NULL);
     ex->next_id = ex->row.last_event_id + 1;
     ex->top_offset = ex->row.offset_ms;
-    ex->mock_counts = cJSON_CreateObject();
+    if (rt->opts.mocks && ex->row.test_case && ex->row.machine_name)
+        ex->mock_case = sfn_mocks_case(rt->opts.mocks, ex->row.machine_name, ex->row.test_case);
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
     const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
-    ex->definition = dtext ? def_acquire(rt, dtext, &ex->index) : NULL;
+    if (!ex->def && dtext)
+        ex->def = def_acquire(rt, dtext);
+    ex->definition = ex->def ? ex->def->tree : NULL;
+    ex->index = ex->def ? ex->def->index : NULL;
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
     ex->deadline_ms = exec_deadline(ex);
@@ -2156,11 +2362,12 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
     branch top = {.ex = ex, .top = 1, .offset_ms = ex->row.offset_ms,
                   .prev_id = ex->row.last_event_id > 1 ? ex->row.last_event_id : 0};
-    cJSON *input = cJSON_Parse(ex->row.pos_input ? ex->row.pos_input : "{}");
+    cJSON *input = sfn_json_parse(ex->row.pos_input ? ex->row.pos_input : "{}");
     cJSON *output = NULL;
     core_err run_err;
     core_err_clear(&run_err);
     const state_index *outer = tl_index;
+    const state_slot *outer_slot = tl_slot;
     tl_index = ex->index;
     int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
                         ex->row.pos_retries, &output, &run_err);
@@ -2180,16 +2387,15 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
      * position: writing them would record those steps twice */
     cJSON_Delete(output);
     tl_index = outer;
+    tl_slot = outer_slot;
 
     active_remove(rt, ex);
     for (size_t i = 0; i < ex->n_pending; i++)
         free(ex->pending[i].ev.details);
     free(ex->pending);
-    cJSON_Delete(ex->mock_counts);
-    if (ex->own_definition)
-        cJSON_Delete(ex->own_definition);
-    else if (ex->definition)
-        def_release(rt, ex->definition);
+    free(ex->mock_counts);
+    cJSON_Delete(ex->own_definition);
+    def_release(rt, ex->def);
     cJSON_Delete(ex->ctx_base);
     pthread_cond_destroy(&ex->wake);
     pthread_mutex_destroy(&ex->lock);
@@ -2211,38 +2417,61 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     return CORE_OK;
 }
 
-static char *dup_or_null(const char *s)
+static int run_ephemeral(sfn_runtime *rt, def_entry *def, const sfn_exec_row *in,
+                         const char *start_at, sfn_exec_row *out, core_err *err)
 {
-    return s ? strdup(s) : NULL;
+    memset(out, 0, sizeof *out);
+    exec_ctx *ex = calloc(1, sizeof *ex);
+    if (!ex) {
+        def_release(rt, def);
+        return core_err_set(err, 500, "InternalFailure", "out of memory");
+    }
+    /* The caller's strings, borrowed for the run (it holds them until we return):
+     * only what the run produces is allocated, and handed back. */
+    sfn_exec_row *r = &ex->row;
+    r->arn = in->arn;
+    r->machine_arn = in->machine_arn;
+    r->machine_name = in->machine_name;
+    r->name = in->name;
+    r->input = in->input;
+    r->role_arn = in->role_arn;
+    r->type = in->type;
+    r->test_case = in->test_case;
+    r->start_ms = in->start_ms;
+    r->pos_state = (char *)start_at;
+    r->pos_input = in->input;
+    r->last_event_id = 1;
+    ex->def = def;
+    ex->definition_text = def ? NULL : in->definition; /* 15 KB not copied */
+    ex->ephemeral = 1;
+    run_loaded(rt, ex);
+    out->status = r->status; /* NULL if the runtime stopped it first */
+    out->output = r->output;
+    out->error = r->error;
+    out->cause = r->cause;
+    out->start_ms = r->start_ms;
+    out->stop_ms = r->stop_ms;
+    free(ex);
+    return CORE_OK;
 }
 
 int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
                               sfn_exec_row *out, core_err *err)
 {
-    memset(out, 0, sizeof *out);
-    exec_ctx *ex = calloc(1, sizeof *ex);
-    if (!ex)
-        return core_err_set(err, 500, "InternalFailure", "out of memory");
-    sfn_exec_row *r = &ex->row;
-    r->arn = dup_or_null(in->arn);
-    r->machine_arn = dup_or_null(in->machine_arn);
-    r->machine_name = dup_or_null(in->machine_name);
-    r->name = dup_or_null(in->name);
-    r->input = dup_or_null(in->input);
-    ex->definition_text = in->definition; /* borrowed for the run; 15 KB not copied */
-    r->role_arn = dup_or_null(in->role_arn);
-    r->type = dup_or_null(in->type);
-    r->test_case = dup_or_null(in->test_case);
-    r->status = strdup("RUNNING");
-    r->start_ms = in->start_ms;
-    r->pos_state = dup_or_null(start_at);
-    r->pos_input = dup_or_null(in->input);
-    r->last_event_id = 1;
-    ex->ephemeral = 1;
-    run_loaded(rt, ex);
-    *out = ex->row;
-    free(ex);
-    return CORE_OK;
+    return run_ephemeral(rt, NULL, in, start_at, out, err);
+}
+
+int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
+                                  const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
+                                  core_err *err)
+{
+    def_entry *d = (def_entry *)def;
+    if (d) { /* the run's own reference, released when it ends */
+        pthread_mutex_lock(&rt->def_lock);
+        d->refs++;
+        pthread_mutex_unlock(&rt->def_lock);
+    }
+    return run_ephemeral(rt, d, in, start_at, out, err);
 }
 
 /* ---- the pool ------------------------------------------------------------------------------ */
@@ -2320,11 +2549,8 @@ void sfn_runtime_free(sfn_runtime *rt)
         free(j);
     }
     free(rt->threads);
-    for (int i = 0; i < DEF_CACHE; i++) {
-        free(rt->defs[i].text);
-        cJSON_Delete(rt->defs[i].tree);
-        index_free(rt->defs[i].index);
-    }
+    for (int i = 0; i < DEF_CACHE; i++)
+        def_unref(rt->defs[i]); /* nothing runs now: the last reference */
     pthread_mutex_destroy(&rt->def_lock);
     pthread_cond_destroy(&rt->idle_cond);
     pthread_cond_destroy(&rt->cond);

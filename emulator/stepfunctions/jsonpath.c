@@ -875,7 +875,34 @@ static struct {
 static size_t jpath_cache_n;
 static pthread_mutex_t jpath_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* In front of the shared table, each thread remembers the last cached path it
+ * got for a text at a given address (a definition's strings stay where they are
+ * while it runs): a hit costs one string comparison, no hash and no lock. The
+ * comparison makes a reused address harmless; cached paths live for good. */
+#define JPATH_RECENT 256
+static _Thread_local struct {
+    const char *text;
+    sfn_jpath *path;
+} jpath_recent[JPATH_RECENT];
+
+static sfn_jpath *parse_cached_shared(const char *text, core_err *err);
+
 sfn_jpath *sfn_jpath_parse_cached(const char *text, core_err *err)
+{
+    if (!text)
+        return sfn_jpath_parse(text, err);
+    size_t r = (size_t)(((uint64_t)(uintptr_t)text * 0x9E3779B97F4A7C15ULL) >> 56) % JPATH_RECENT;
+    if (jpath_recent[r].text == text && !strcmp(jpath_recent[r].path->text, text))
+        return jpath_recent[r].path;
+    sfn_jpath *path = parse_cached_shared(text, err);
+    if (path && path->cached) {
+        jpath_recent[r].text = text;
+        jpath_recent[r].path = path;
+    }
+    return path;
+}
+
+static sfn_jpath *parse_cached_shared(const char *text, core_err *err)
 {
     size_t len = text ? strlen(text) : 0;
     if (!text || len > JPATH_CACHE_TEXT)
@@ -957,7 +984,7 @@ static size_t child_count(const cJSON *node)
 /* Field lookup with exact (case-sensitive) keys, as JSON wants. */
 static const cJSON *field(const cJSON *obj, const char *name)
 {
-    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
+    return cJSON_IsObject(obj) ? sfn_object_item(obj, name) : NULL;
 }
 
 static const cJSON *element(const cJSON *arr, long index)
@@ -1395,7 +1422,7 @@ static int place_at(cJSON *doc, const sfn_jpath *p, cJSON **result)
                 break;
             }
             const char *name = s->names[0];
-            cJSON *child = cJSON_GetObjectItemCaseSensitive(node, name);
+            cJSON *child = sfn_object_item(node, name);
             if (last) {
                 int ok = child ? cJSON_ReplaceItemInObjectCaseSensitive(node, name, copy_result)
                                : cJSON_AddItemToObject(node, name, copy_result);
@@ -1444,7 +1471,7 @@ static int applicable(const sfn_jpath *p, const cJSON *doc)
         if (s->kind == SEG_NAME) {
             if (!cJSON_IsObject(node))
                 return 0;
-            const cJSON *child = cJSON_GetObjectItemCaseSensitive(node, s->names[0]);
+            const cJSON *child = sfn_object_item(node, s->names[0]);
             if (last)
                 return 1;
             if (!child) { /* created objects from here on: only names can follow */
@@ -1540,6 +1567,24 @@ int sfn_result_path_into(cJSON **doc, const cJSON *field_value, cJSON *result, c
     const char *text = field_value ? (cJSON_IsString(field_value) ? field_value->valuestring : NULL)
                                    : "$";
     sfn_jpath *p = text ? sfn_jpath_parse_cached(text, NULL) : NULL;
+    if (p && p->reference && !p->context && p->n == 1 && p->segs[0].kind == SEG_NAME &&
+        cJSON_IsObject(*doc)) {
+        /* "$.name" on an object always applies: one search for the name, not two */
+        const char *name = p->segs[0].names[0];
+        cJSON *child = sfn_object_item(*doc, name);
+        if (!result)
+            result = cJSON_CreateNull();
+        int ok = result && (child ? cJSON_ReplaceItemInObjectCaseSensitive(*doc, name, result)
+                                  : cJSON_AddItemToObject(*doc, name, result));
+        sfn_jpath_free(p);
+        if (!ok) {
+            cJSON_Delete(result);
+            return core_err_set(err, 500, RUNTIME, "out of memory");
+        }
+        *out = *doc;
+        *doc = NULL;
+        return CORE_OK;
+    }
     if (!p || !p->reference || p->context || p->n == 0 || !applicable(p, *doc)) {
         /* "$", or an error: the copying form (it words the errors) */
         sfn_jpath_free(p);

@@ -77,6 +77,25 @@ int sfn_payload_template(const cJSON *tmpl, const cJSON *input, const cJSON *con
 int sfn_payload_template_shared(const cJSON *tmpl, const cJSON *input, const cJSON *context,
                                 cJSON **out, core_err *err);
 
+/* Whether sfn_payload_template would succeed, and its error if not, without
+ * building its result: for a caller that would only drop it (a mocked task's
+ * parameters that no history records and no integration receives). */
+int sfn_payload_template_check(const cJSON *tmpl, const cJSON *input, const cJSON *context,
+                               core_err *err);
+
+/* A payload template compiled once (keys cut, paths parsed, repeated keys
+ * resolved): evaluating it gives exactly sfn_payload_template's result (share:
+ * sfn_payload_template_shared's) or error; sfn_template_check,
+ * sfn_payload_template_check's. tmpl is borrowed for the compiled template's
+ * life. NULL: out of memory (or tmpl NULL). */
+typedef struct sfn_template sfn_template;
+sfn_template *sfn_template_compile(const cJSON *tmpl);
+void sfn_template_free(sfn_template *t);
+int sfn_template_eval(const sfn_template *t, const cJSON *input, const cJSON *context, int share,
+                      cJSON **out, core_err *err);
+int sfn_template_check(const sfn_template *t, const cJSON *input, const cJSON *context,
+                       core_err *err);
+
 /* 1 if text looks like an intrinsic call ("States.Name(...)"), else 0. */
 int sfn_is_intrinsic(const char *text);
 

@@ -33,8 +33,37 @@
 
 #include "stepfunctions/sfn_impl.h"
 
+/* The config compiled once at load, so that an execution finds its test case
+ * once and a state's answer with a few string comparisons: the ranges parsed,
+ * each response's fallback (the key with the largest upper bound, the first of
+ * equals, which answers past the last key) chosen. Pointers into root. */
+typedef struct mock_attempt {
+    long lo, hi;
+    const cJSON *ret, *thr;
+} mock_attempt;
+
+typedef struct mock_response {
+    mock_attempt *attempts;
+    size_t n, fallback;
+} mock_response;
+
+struct sfn_mock_state {
+    const char *state;
+    const mock_response *response;
+};
+
+struct sfn_mock_case {
+    const char *machine, *name;
+    sfn_mock_state *states;
+    size_t n;
+};
+
 struct sfn_mocks {
     cJSON *root;
+    mock_response *responses; /* in MockedResponses order */
+    size_t n_responses;
+    sfn_mock_case *cases;
+    size_t n_cases;
 };
 
 static int shape_error(core_err *err, const char *what)
@@ -60,6 +89,88 @@ static int parse_range(const char *key, long *lo, long *hi)
         return -1;
     *lo = a;
     *hi = b;
+    return 0;
+}
+
+static const mock_response *response_named(const sfn_mocks *mk, const char *name)
+{
+    const cJSON *r;
+    size_t i = 0;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(mk->root, "MockedResponses"))
+    {
+        if (r->string && !strcmp(r->string, name))
+            return &mk->responses[i];
+        i++;
+    }
+    return NULL;
+}
+
+/* Build mk's index of root (validated: every key a range, every state's name a
+ * response), taking root. 0, or -1 out of memory. */
+static int compile(sfn_mocks *mk, cJSON *root)
+{
+    mk->root = root;
+    const cJSON *responses = cJSON_GetObjectItemCaseSensitive(root, "MockedResponses");
+    size_t nr = (size_t)cJSON_GetArraySize(responses);
+    mk->responses = calloc(nr + 1, sizeof *mk->responses);
+    if (!mk->responses)
+        return -1;
+    mk->n_responses = nr;
+    const cJSON *r;
+    size_t i = 0;
+    cJSON_ArrayForEach(r, responses)
+    {
+        mock_response *mr = &mk->responses[i++];
+        size_t na = (size_t)cJSON_GetArraySize(r);
+        if (!(mr->attempts = calloc(na + 1, sizeof *mr->attempts)))
+            return -1;
+        const cJSON *a;
+        long last_hi = -1;
+        cJSON_ArrayForEach(a, r)
+        {
+            mock_attempt *at = &mr->attempts[mr->n];
+            if (parse_range(a->string, &at->lo, &at->hi) != 0)
+                continue;
+            at->ret = cJSON_GetObjectItemCaseSensitive(a, "Return");
+            at->thr = cJSON_GetObjectItemCaseSensitive(a, "Throw");
+            if (at->hi > last_hi) {
+                last_hi = at->hi;
+                mr->fallback = mr->n;
+            }
+            mr->n++;
+        }
+    }
+    const cJSON *m, *tc, *st;
+    size_t nc = 0;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(root, "StateMachines"))
+    {
+        nc += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "TestCases"));
+    }
+    if (!(mk->cases = calloc(nc + 1, sizeof *mk->cases)))
+        return -1;
+    const cJSON *machines = cJSON_GetObjectItemCaseSensitive(root, "StateMachines");
+    cJSON_ArrayForEach(m, machines)
+    {
+        /* a repeated machine name: the first one answers (as a key search finds it) */
+        if (!m->string || cJSON_GetObjectItemCaseSensitive(machines, m->string) != m)
+            continue;
+        cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(m, "TestCases"))
+        {
+            sfn_mock_case *c = &mk->cases[mk->n_cases++];
+            c->machine = m->string ? m->string : "";
+            c->name = tc->string ? tc->string : "";
+            if (!(c->states = calloc((size_t)cJSON_GetArraySize(tc) + 1, sizeof *c->states)))
+                return -1;
+            cJSON_ArrayForEach(st, tc)
+            {
+                if (!st->string || !cJSON_IsString(st))
+                    continue;
+                c->states[c->n].state = st->string;
+                c->states[c->n].response = response_named(mk, st->valuestring);
+                c->n++;
+            }
+        }
+    }
     return 0;
 }
 
@@ -134,11 +245,12 @@ int sfn_mocks_parse(const char *text, size_t len, sfn_mocks **out, core_err *err
         }
     }
     sfn_mocks *mk = calloc(1, sizeof *mk);
-    if (!mk) {
-        cJSON_Delete(root);
+    if (!mk || compile(mk, root) != 0) {
+        sfn_mocks_free(mk);
+        if (!mk)
+            cJSON_Delete(root);
         return core_err_set(err, 500, "InternalFailure", "out of memory");
     }
-    mk->root = root;
     *out = mk;
     return CORE_OK;
 }
@@ -187,69 +299,62 @@ void sfn_mocks_free(sfn_mocks *mocks)
 {
     if (!mocks)
         return;
+    for (size_t i = 0; mocks->responses && i < mocks->n_responses; i++)
+        free(mocks->responses[i].attempts);
+    free(mocks->responses);
+    for (size_t i = 0; mocks->cases && i < mocks->n_cases; i++)
+        free(mocks->cases[i].states);
+    free(mocks->cases);
     cJSON_Delete(mocks->root);
     free(mocks);
 }
 
-static const cJSON *test_case(const sfn_mocks *mocks, const char *machine, const char *name)
+const sfn_mock_case *sfn_mocks_case(const sfn_mocks *mocks, const char *machine,
+                                    const char *name)
 {
     if (!mocks || !machine || !name)
         return NULL;
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(mocks->root, "StateMachines"), machine);
-    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "TestCases"),
-                                            name);
+    /* the first case of that name of the machine (compile kept only the first
+     * machine of a name), as a key search would find it */
+    for (size_t i = 0; i < mocks->n_cases; i++) {
+        const sfn_mock_case *c = &mocks->cases[i];
+        if (!strcmp(c->machine, machine) && !strcmp(c->name, name))
+            return c;
+    }
+    return NULL;
 }
 
-int sfn_mocks_has_case(const sfn_mocks *mocks, const char *machine, const char *name)
+const sfn_mock_state *sfn_mock_case_state(const sfn_mock_case *c, const char *state)
 {
-    return test_case(mocks, machine, name) != NULL;
+    for (size_t i = 0; c && state && i < c->n; i++)
+        if (!strcmp(c->states[i].state, state))
+            /* parse refused a state naming no response and responses without keys:
+             * a state found here always answers (1 or 2) */
+            return c->states[i].response && c->states[i].response->n ? &c->states[i] : NULL;
+    return NULL;
 }
 
-int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char *name,
-                        const char *state)
-{
-    return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(test_case(mocks, machine, name), state));
-}
-
-static int answer(const sfn_mocks *mocks, const char *machine, const char *name,
-                  const char *state, int attempt, int share, cJSON **result, core_err *err)
+int sfn_mock_state_answer(const sfn_mock_state *st, int attempt, int share, cJSON **result,
+                          core_err *err)
 {
     *result = NULL;
-    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(test_case(mocks, machine, name), state);
-    if (!cJSON_IsString(ref))
+    const mock_response *mr = st ? st->response : NULL;
+    if (!mr || !mr->n)
         return 0;
-    const cJSON *resp = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(mocks->root, "MockedResponses"), ref->valuestring);
-    const cJSON *pick = NULL, *last = NULL, *a;
-    long last_hi = -1;
-    cJSON_ArrayForEach(a, resp)
-    {
-        long lo, hi;
-        if (parse_range(a->string, &lo, &hi) != 0)
-            continue;
-        if (attempt >= lo && attempt <= hi) {
-            pick = a;
+    const mock_attempt *pick = &mr->attempts[mr->fallback];
+    for (size_t i = 0; i < mr->n; i++)
+        if (attempt >= mr->attempts[i].lo && attempt <= mr->attempts[i].hi) {
+            pick = &mr->attempts[i];
             break;
         }
-        if (hi > last_hi) {
-            last_hi = hi;
-            last = a;
-        }
-    }
-    if (!pick)
-        pick = last;
-    if (!pick)
-        return 0;
-    const cJSON *thr = cJSON_GetObjectItemCaseSensitive(pick, "Throw");
-    if (thr) {
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(thr, "Error");
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(thr, "Cause");
+    if (pick->thr) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(pick->thr, "Error");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(pick->thr, "Cause");
         core_err_set(err, 400, cJSON_IsString(e) ? e->valuestring : "States.TaskFailed", "%s",
                      cJSON_IsString(c) ? c->valuestring : "");
         return 2;
     }
-    const cJSON *ret = cJSON_GetObjectItemCaseSensitive(pick, "Return");
+    const cJSON *ret = pick->ret;
     if (share && cJSON_IsObject(ret))
         *result = cJSON_CreateObjectReference(ret->child);
     else if (share && cJSON_IsArray(ret))
@@ -261,16 +366,29 @@ static int answer(const sfn_mocks *mocks, const char *machine, const char *name,
     return 1;
 }
 
+int sfn_mocks_has_case(const sfn_mocks *mocks, const char *machine, const char *name)
+{
+    return sfn_mocks_case(mocks, machine, name) != NULL;
+}
+
+int sfn_mocks_is_mocked(const sfn_mocks *mocks, const char *machine, const char *name,
+                        const char *state)
+{
+    return sfn_mock_case_state(sfn_mocks_case(mocks, machine, name), state) != NULL;
+}
+
 int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *name,
                      const char *state, int attempt, cJSON **result, core_err *err)
 {
-    return answer(mocks, machine, name, state, attempt, 0, result, err);
+    return sfn_mock_state_answer(sfn_mock_case_state(sfn_mocks_case(mocks, machine, name), state),
+                                 attempt, 0, result, err);
 }
 
 int sfn_mocks_answer_shared(const sfn_mocks *mocks, const char *machine, const char *name,
                             const char *state, int attempt, cJSON **result, core_err *err)
 {
-    return answer(mocks, machine, name, state, attempt, 1, result, err);
+    return sfn_mock_state_answer(sfn_mock_case_state(sfn_mocks_case(mocks, machine, name), state),
+                                 attempt, 1, result, err);
 }
 
 /* ---- chaos ------------------------------------------------------------------------- */

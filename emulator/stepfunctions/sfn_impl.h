@@ -148,6 +148,18 @@ int sfn_mocks_answer(const sfn_mocks *mocks, const char *machine, const char *te
 int sfn_mocks_answer_shared(const sfn_mocks *mocks, const char *machine, const char *test_case,
                             const char *state, int attempt, cJSON **result, core_err *err);
 
+/* The same, compiled: an execution finds its test case once (NULL: none) and
+ * each task its state in it (NULL: not mocked, it runs for real); the answer
+ * of that state's attempt-th invocation is sfn_mocks_answer's (share: as
+ * sfn_mocks_answer_shared). Borrowed from mocks, valid while it lives. */
+typedef struct sfn_mock_case sfn_mock_case;
+typedef struct sfn_mock_state sfn_mock_state;
+const sfn_mock_case *sfn_mocks_case(const sfn_mocks *mocks, const char *machine,
+                                    const char *test_case);
+const sfn_mock_state *sfn_mock_case_state(const sfn_mock_case *c, const char *state);
+int sfn_mock_state_answer(const sfn_mock_state *st, int attempt, int share, cJSON **result,
+                          core_err *err);
+
 /* Chaos: {"seed": N, "rules": [{"state"|"function": name, "error": p, "timeout": p,
  * "throttle": p}]}. */
 typedef struct sfn_chaos sfn_chaos;
@@ -205,10 +217,27 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err);
 /* StartSyncExecution: run the execution `in` describes (borrowed; its input,
  * definition, names, type, test case, start time) from start_at on the calling
  * thread without storing anything — AWS keeps no history of Express
- * executions a client could read back. *out receives the ended row (status,
- * output or error/cause, stop_ms; release with sfn_exec_row_release). */
+ * executions a client could read back. *out receives what the run produced:
+ * status (NULL if the runtime stopped first), output or error/cause, start_ms,
+ * stop_ms; its other fields are NULL (the caller has them in `in`). Release
+ * with sfn_exec_row_release. */
 int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
                               sfn_exec_row *out, core_err *err);
+
+/* A definition parsed and indexed once, from the runtime's cache: a reference
+ * the caller holds until sfn_runtime_definition_release (an entry the cache
+ * evicts meanwhile lives on for its holders). NULL when text is not JSON. For a
+ * caller that starts many executions of one definition (the wire, per machine):
+ * finding the text in the cache compares all of it, every time. */
+typedef struct sfn_definition sfn_definition;
+const sfn_definition *sfn_runtime_definition(sfn_runtime *rt, const char *text);
+void sfn_runtime_definition_release(sfn_runtime *rt, const sfn_definition *d);
+/* Its StartAt (borrowed while the reference is held), or NULL. */
+const char *sfn_definition_start_at(const sfn_definition *d);
+/* sfn_runtime_run_ephemeral of the definition def (in->definition unused). */
+int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
+                                  const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
+                                  core_err *err);
 /* The StartAt of a definition, through the runtime's parsed-definition cache
  * (StartExecution needs it at every call; parsing a 15 KB definition each time
  * cost more than running the execution). 0, or -1 when the text is not JSON
@@ -258,6 +287,28 @@ size_t sfn_json_size_bound(const cJSON *value, size_t cap);
 /* CORE_OK when value fits SFN_MAX_PAYLOAD; else err is States.DataLimitExceeded
  * with AWS's cause naming `name` (the state). */
 int sfn_data_limit_check(const cJSON *value, const char *name, core_err *err);
+
+/* ---- json_alloc.c -------------------------------------------------------------- */
+
+/* Use the free-list cache for cJSON's allocations on this thread from now on
+ * to its end (see json_alloc.c). 1 if the cache is installed, 0 when it is off
+ * (SHOPLOCAL_NO_ARENA, Valgrind, AddressSanitizer): then cJSON uses malloc. */
+int sfn_json_alloc_thread(void);
+/* 1 if the cache is installed in this process. */
+int sfn_json_alloc_installed(void);
+
+/* ---- json_text.c ---------------------------------------------------------------- */
+
+/* cJSON_PrintUnformatted's exact bytes (see json_text.c), malloc'd (free()), or
+ * NULL where cJSON would give NULL (item NULL, or of no printable type). */
+char *sfn_json_print(const cJSON *item);
+/* The same text in this thread's reused buffer (borrowed until the thread's
+ * next sfn_json_print*; *len its length if len is not NULL), or NULL. */
+const char *sfn_json_print_borrowed(const cJSON *item, size_t *len);
+
+/* cJSON_Parse(text)'s tree, built faster where the text allows (no \u escapes,
+ * not too deep; else it is cJSON_Parse's). Caller owns (cJSON_Delete). */
+cJSON *sfn_json_parse(const char *text);
 
 /* ---- shared helpers ---------------------------------------------------------- */
 

@@ -37,6 +37,22 @@
 #define MAX_INPUT 262144
 #define MAX_DEFINITION (1024 * 1024)
 
+/* A machine as StartExecution/StartSyncExecution last read it, with its
+ * definition compiled (sfn_runtime_definition): a start finds it here instead
+ * of reading the machine's row (its 15 KB definition) and having the runtime
+ * compare that text with its cache's. Valid while no machine was created,
+ * updated or deleted since it was read (machines_gen: every write of a
+ * machine goes through this file). Reference-counted: a start holds it while
+ * it runs; the last release frees it. */
+typedef struct machine_memo {
+    sfn_machine sm;
+    const sfn_definition *def; /* NULL when the stored text does not parse */
+    unsigned long gen;
+    int refs; /* under memo_lock */
+} machine_memo;
+
+#define MACHINE_MEMOS 8
+
 typedef struct sfn_service {
     core_emulator *emu;
     sfn_model *model;
@@ -47,9 +63,15 @@ typedef struct sfn_service {
     pthread_t resumer;
     int resumer_started;
     atomic_int started; /* the listeners came up */
+    atomic_ulong machines_gen; /* bumped by every write of a machine */
+    pthread_mutex_t memo_lock;
+    machine_memo *memos[MACHINE_MEMOS];
+    unsigned next_memo;
 } sfn_service;
 
 typedef int (*sfn_op)(sfn_service *svc, const cJSON *req, cJSON **out, core_err *err);
+
+static void machines_changed(sfn_service *svc);
 
 /* ---- helpers --------------------------------------------------------------------- */
 
@@ -207,7 +229,9 @@ static int op_create_machine(sfn_service *svc, const cJSON *req, cJSON **out, co
                       .role_arn = (char *)role, .type = (char *)type, .created_ms = now,
                       .updated_ms = now, .revision_id = rev};
     int existed;
-    if (sfn_model_machine_create(svc->model, &sm, &existed, err) != CORE_OK)
+    int created = sfn_model_machine_create(svc->model, &sm, &existed, err);
+    machines_changed(svc);
+    if (created != CORE_OK)
         return CORE_ERROR;
     sfn_machine got;
     if (sfn_model_machine_get(svc->model, arn, &got, err) != CORE_OK)
@@ -314,6 +338,7 @@ static int op_update_machine(sfn_service *svc, const cJSON *req, cJSON **out, co
         rc = sfn_model_machine_update(svc->model, sm.arn, definition, role,
                                       core_clock_now_ms(core_emulator_clock(svc->emu)), &updated,
                                       err);
+    machines_changed(svc);
     if (rc == CORE_OK) {
         *out = cJSON_CreateObject();
         add_date(*out, "updateDate", updated.updated_ms);
@@ -329,14 +354,77 @@ static int op_delete_machine(sfn_service *svc, const cJSON *req, cJSON **out, co
     const char *arn;
     char plain[400], name[128], tc[128];
     if (required(req, "stateMachineArn", &arn, err) ||
-        machine_arn_parse(arn, plain, sizeof plain, name, sizeof name, tc, sizeof tc, err) ||
-        sfn_model_machine_delete(svc->model, plain, err))
+        machine_arn_parse(arn, plain, sizeof plain, name, sizeof name, tc, sizeof tc, err))
+        return CORE_ERROR;
+    int rc = sfn_model_machine_delete(svc->model, plain, err);
+    machines_changed(svc);
+    if (rc != CORE_OK)
         return CORE_ERROR;
     *out = cJSON_CreateObject();
     return CORE_OK;
 }
 
 /* ---- executions ---------------------------------------------------------------------- */
+
+/* A machine was created, updated or deleted: every memo is stale. */
+static void machines_changed(sfn_service *svc)
+{
+    atomic_fetch_add(&svc->machines_gen, 1);
+}
+
+/* Drop a reference (under memo_lock). */
+static void memo_unref(sfn_service *svc, machine_memo *m)
+{
+    if (!m || --m->refs > 0)
+        return;
+    sfn_runtime_definition_release(svc->runtime, m->def);
+    sfn_machine_release(&m->sm);
+    free(m);
+}
+
+static void memo_release(sfn_service *svc, machine_memo *m)
+{
+    pthread_mutex_lock(&svc->memo_lock);
+    memo_unref(svc, m);
+    pthread_mutex_unlock(&svc->memo_lock);
+}
+
+/* The machine plain (its ARN) with its compiled definition, a reference the
+ * caller releases with memo_release; NULL with err (StateMachineDoesNotExist,
+ * ...) as sfn_model_machine_get fails. */
+static machine_memo *memo_get(sfn_service *svc, const char *plain, core_err *err)
+{
+    unsigned long gen = atomic_load(&svc->machines_gen);
+    pthread_mutex_lock(&svc->memo_lock);
+    for (int i = 0; i < MACHINE_MEMOS; i++) {
+        machine_memo *m = svc->memos[i];
+        if (m && m->gen == gen && !strcmp(m->sm.arn, plain)) {
+            m->refs++;
+            pthread_mutex_unlock(&svc->memo_lock);
+            return m;
+        }
+    }
+    pthread_mutex_unlock(&svc->memo_lock);
+    machine_memo *m = calloc(1, sizeof *m);
+    if (!m) {
+        core_err_set(err, 500, "InternalFailure", "out of memory");
+        return NULL;
+    }
+    if (sfn_model_machine_get(svc->model, plain, &m->sm, err) != CORE_OK) {
+        free(m);
+        return NULL;
+    }
+    m->def = sfn_runtime_definition(svc->runtime, m->sm.definition);
+    m->gen = gen; /* read after gen: a write since makes it stale, never wrongly fresh */
+    m->refs = 1;
+    pthread_mutex_lock(&svc->memo_lock);
+    unsigned slot = svc->next_memo++ % MACHINE_MEMOS;
+    memo_unref(svc, svc->memos[slot]);
+    svc->memos[slot] = m;
+    m->refs++; /* the slot's */
+    pthread_mutex_unlock(&svc->memo_lock);
+    return m;
+}
 
 /* StartExecution (sync_out NULL: stored, for the pool) or StartSyncExecution
  * (run here, nothing stored, the ended row in *sync_out). */
@@ -350,9 +438,10 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
     if (required(req, "stateMachineArn", &arn, err) ||
         machine_arn_parse(arn, plain, sizeof plain, mname, sizeof mname, tc, sizeof tc, err))
         return CORE_ERROR;
-    sfn_machine sm;
-    if (sfn_model_machine_get(svc->model, plain, &sm, err) != CORE_OK)
+    machine_memo *memo = memo_get(svc, plain, err);
+    if (!memo)
         return CORE_ERROR;
+    const sfn_machine sm = memo->sm; /* borrowed while memo is held */
     int express = !strcmp(sm.type, "EXPRESS");
     int rc = CORE_OK;
     if (sync && !express)
@@ -369,7 +458,7 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
         rc = core_err_set(err, 400, "ValidationException",
                           "1 validation error detected: Value at 'input' failed to satisfy "
                           "constraint: Member must have length less than or equal to 262144");
-    cJSON *parsed = rc == CORE_OK ? cJSON_Parse(input) : NULL;
+    cJSON *parsed = rc == CORE_OK ? sfn_json_parse(input) : NULL; /* cJSON's verdict */
     if (rc == CORE_OK && !parsed)
         rc = core_err_set(err, 400, "InvalidExecutionInput",
                           "Invalid State Machine Execution Input: 'Unexpected character or end "
@@ -383,9 +472,8 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
         core_http_uuid(name);
     if (rc == CORE_OK && !valid_name(name))
         rc = core_err_set(err, 400, "InvalidName", "Invalid Name: '%.200s'", name);
-    char start_at[256];
-    if (rc == CORE_OK &&
-        sfn_runtime_start_at(svc->runtime, sm.definition, start_at, sizeof start_at) != 0)
+    const char *start_at = sfn_definition_start_at(memo->def);
+    if (rc == CORE_OK && (!start_at || strlen(start_at) >= 256))
         rc = core_err_set(err, 400, "InvalidDefinition", "the stored definition has no StartAt");
     sfn_exec_arn(svc->region, sm.name, name, express, arn_out, arn_len);
     if (rc == CORE_OK && sync) {
@@ -394,7 +482,13 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
                             .name = name, .input = (char *)input, .definition = sm.definition,
                             .role_arn = sm.role_arn, .type = sm.type,
                             .test_case = tc[0] ? tc : NULL, .start_ms = *start_ms};
-        rc = sfn_runtime_run_ephemeral(svc->runtime, &row, start_at, sync_out, err);
+        rc = sfn_runtime_run_ephemeral_def(svc->runtime, memo->def, &row, start_at, sync_out,
+                                           err);
+        /* the answer names the execution: what the run hands back does not */
+        sync_out->arn = strdup(arn_out);
+        sync_out->machine_arn = strdup(sm.arn);
+        sync_out->name = strdup(name);
+        sync_out->input = strdup(input);
     } else if (rc == CORE_OK) {
         *start_ms = core_clock_now_ms(core_emulator_clock(svc->emu));
         sfn_exec_row row = {.arn = arn_out, .machine_arn = sm.arn, .machine_name = sm.name,
@@ -424,7 +518,7 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
             }
         }
     }
-    sfn_machine_release(&sm);
+    memo_release(svc, memo);
     return rc;
 }
 
@@ -691,7 +785,13 @@ static const struct {
 static void answer(core_http_response *resp, const core_http_request *req, int status,
                    const cJSON *body)
 {
-    core_http_response_json(resp, status, "application/x-amz-json-1.0", body);
+    /* core_http_response_json's bytes (sfn_json_print is cJSON's printer, faster) */
+    size_t len;
+    const char *text = sfn_json_print_borrowed(body, &len);
+    if (text)
+        core_http_response_body(resp, status, "application/x-amz-json-1.0", text, len);
+    else
+        core_http_response_json(resp, status, "application/x-amz-json-1.0", body);
     core_http_response_header(resp, "x-amzn-RequestId", req->request_id, 0);
 }
 
@@ -712,7 +812,10 @@ static void handle(void *ctx, const core_http_request *req, core_http_response *
                                         : "Unknown operation");
         return;
     }
-    cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+    /* the fast reader builds cJSON's tree; it reads to the NUL, so only without NULs */
+    cJSON *body = req->body && strlen(req->body) == req->body_len
+                      ? sfn_json_parse(req->body)
+                      : cJSON_ParseWithLength(req->body, req->body_len);
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
         core_http_response_aws_error(resp, req, 400, "SerializationException",
@@ -884,6 +987,7 @@ static int template_machines(sfn_service *svc, core_err *err)
             rc = sfn_model_machine_update(svc->model, t->arn, compact, role_arn, now, &upd, &inner);
             sfn_machine_release(&upd);
         }
+        machines_changed(svc);
         free(compact);
         if (rc != CORE_OK)
             return core_err_set(err, 500, "InternalFailure", "Resources.%s: %s",
@@ -915,6 +1019,7 @@ int sfn_service_start(core_emulator *emu, void **state, core_err *err)
     if (!svc)
         return core_err_set(err, 500, "InternalFailure", "out of memory");
     svc->emu = emu;
+    pthread_mutex_init(&svc->memo_lock, NULL);
     const core_config *cfg = core_emulator_config(emu);
     snprintf(svc->region, sizeof svc->region, "%s", core_template_region(core_emulator_template(emu)));
     if (sfn_model_open(cfg->data_dir, &svc->model, err) != CORE_OK)
@@ -965,6 +1070,9 @@ void sfn_service_stop(void *state)
         return;
     if (svc->resumer_started)
         pthread_join(svc->resumer, NULL);
+    for (int i = 0; i < MACHINE_MEMOS; i++) /* their definitions go back to the runtime */
+        memo_unref(svc, svc->memos[i]);
+    pthread_mutex_destroy(&svc->memo_lock);
     sfn_runtime_free(svc->runtime);
     sfn_mocks_free(svc->mocks);
     sfn_chaos_free(svc->chaos);

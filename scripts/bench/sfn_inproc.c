@@ -6,10 +6,17 @@
  * {"executions": N, "seconds": S, "rps": R}. The same work as aws-local-stepfunctions
  * does in-process (plus the SQLite writes it does not do), without HTTP.
  *
- *   sfn_inproc DEFINITION.json MOCK.json MACHINE_NAME TEST_CASE SECONDS DATA_DIR [sync [THREADS]]
+ *   sfn_inproc [--input JSON] DEFINITION.json MOCK.json MACHINE_NAME TEST_CASE SECONDS DATA_DIR
+ *              [sync [THREADS]]
  *
+ * --input: each execution's input (default {"orderId": "o-bench", "total": 1999});
+ * make bench passes the same document the peer and the HTTP runs get.
+ * SECONDS may instead be "n=COUNT": run exactly COUNT executions (per thread),
+ * whatever time they take — the load-independent form for callgrind, whose
+ * instruction total divided by COUNT is the cost of one execution.
  * With "sync", each execution runs as StartSyncExecution runs an Express one:
- * ephemeral, nothing written. THREADS (default 1) such loops run at once on one
+ * ephemeral, nothing written, the machine's compiled definition held
+ * (sfn_runtime_definition) as the wire holds it per machine. THREADS (default 1) such loops run at once on one
  * runtime, as the emulator's HTTP threads (--threads, one per core) run the
  * StartSyncExecution requests of concurrent clients; "rps" is their sum.
  */
@@ -43,10 +50,12 @@ static char *slurp(const char *path)
 
 typedef struct sync_loop {
     sfn_runtime *rt;
+    const sfn_definition *compiled; /* as the wire holds it per machine */
     char *def, *machine, *test_case; /* the row's (not const in sfn_exec_row) */
-    const char *start;
+    const char *start, *input;
     core_clock *clk;
     int64_t end;
+    long count; /* > 0: stop after this many instead of at end */
     int id;
     long n;
     int failed;
@@ -58,18 +67,19 @@ static void *sync_main(void *arg)
     sync_loop *l = arg;
     char name[48], arn[256];
     core_err err;
-    while (core_clock_monotonic_us() < l->end) {
+    while (l->count > 0 ? l->n < l->count : core_clock_monotonic_us() < l->end) {
         snprintf(name, sizeof name, "t%d-e%ld", l->id, l->n);
         sfn_exec_arn("us-east-1", l->machine, name, 0, arn, sizeof arn);
         sfn_exec_row row = {.arn = arn, .machine_arn = "arn:aws:states:us-east-1:000000000000:"
                                                        "stateMachine:bench",
                             .machine_name = l->machine, .name = name,
-                            .input = "{\"orderId\": \"o-bench\", \"total\": 1999}",
-                            .definition = l->def, .role_arn = "arn:aws:iam::000000000000:role/r",
+                            .input = (char *)l->input, .definition = l->def,
+                            .role_arn = "arn:aws:iam::000000000000:role/r",
                             .type = "EXPRESS", .test_case = l->test_case,
                             .start_ms = core_clock_now_ms(l->clk)};
         sfn_exec_row out;
-        if (sfn_runtime_run_ephemeral(l->rt, &row, l->start, &out, &err) != CORE_OK ||
+        if (sfn_runtime_run_ephemeral_def(l->rt, l->compiled, &row, l->start, &out, &err) !=
+                CORE_OK ||
             strcmp(out.status, "SUCCEEDED") != 0) {
             fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
             l->failed = 1;
@@ -83,10 +93,18 @@ static void *sync_main(void *arg)
 
 int main(int argc, char **argv)
 {
+    const char *input = "{\"orderId\": \"o-bench\", \"total\": 1999}";
+    if (argc > 2 && !strcmp(argv[1], "--input")) {
+        input = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
     int sync = (argc == 8 || argc == 9) && !strcmp(argv[7], "sync");
     int threads = argc == 9 ? atoi(argv[8]) : 1;
     if ((argc != 7 && !sync) || threads < 1 || threads > 64) {
-        fprintf(stderr, "usage: %s DEFINITION MOCK MACHINE CASE SECONDS DATA_DIR [sync [THREADS]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--input JSON] DEFINITION MOCK MACHINE CASE SECONDS|n=COUNT "
+                        "DATA_DIR [sync [THREADS]]\n", argv[0]);
         return 2;
     }
     char *def = slurp(argv[1]), *mock = slurp(argv[2]);
@@ -104,7 +122,11 @@ int main(int argc, char **argv)
     sfn_runtime *rt = sfn_runtime_new(&o);
     cJSON *d = cJSON_Parse(def);
     const char *start = cJSON_GetObjectItemCaseSensitive(d, "StartAt")->valuestring;
-    double seconds = atof(argv[5]);
+    /* StartSyncExecution finds the machine's compiled definition by the machine
+     * (the wire's per-machine cache), not by comparing its text: the same here */
+    const sfn_definition *compiled = sfn_runtime_definition(rt, def);
+    long count = !strncmp(argv[5], "n=", 2) ? atol(argv[5] + 2) : 0;
+    double seconds = count > 0 ? 1e9 : atof(argv[5]);
     int64_t t0 = core_clock_monotonic_us(), end = t0 + (int64_t)(seconds * 1e6);
     long n = 0;
     char name[32], arn[256];
@@ -113,8 +135,9 @@ int main(int argc, char **argv)
         sync_loop loops[64];
         int failed = 0;
         for (int i = 0; i < threads; i++) {
-            loops[i] = (sync_loop){.rt = rt, .def = def, .machine = argv[3], .test_case = argv[4],
-                                   .start = start, .clk = clk, .end = end, .id = i};
+            loops[i] = (sync_loop){.rt = rt, .compiled = compiled, .def = def, .machine = argv[3], .test_case = argv[4],
+                                   .start = start, .input = input, .clk = clk, .end = end,
+                                   .count = count, .id = i};
             if (pthread_create(&th[i], NULL, sync_main, &loops[i]) != 0) {
                 fprintf(stderr, "pthread_create failed\n");
                 return 1;
@@ -129,20 +152,20 @@ int main(int argc, char **argv)
             return 1;
         end = 0; /* the loop below has nothing left to do */
     }
-    while (core_clock_monotonic_us() < end) {
+    while (count > 0 && end ? n < count : core_clock_monotonic_us() < end) {
         snprintf(name, sizeof name, "e%ld", n);
         sfn_exec_arn("us-east-1", argv[3], name, 0, arn, sizeof arn);
         sfn_exec_row row = {.arn = arn, .machine_arn = "arn:aws:states:us-east-1:000000000000:"
                                                        "stateMachine:bench",
                             .machine_name = argv[3], .name = name,
-                            .input = "{\"orderId\": \"o-bench\", \"total\": 1999}",
-                            .definition = def, .role_arn = "arn:aws:iam::000000000000:role/r",
+                            .input = (char *)input, .definition = def,
+                            .role_arn = "arn:aws:iam::000000000000:role/r",
                             .type = "STANDARD", .test_case = argv[4],
                             .start_ms = core_clock_now_ms(clk)};
         if (sync) {
             sfn_exec_row out;
             row.type = "EXPRESS";
-            if (sfn_runtime_run_ephemeral(rt, &row, start, &out, &err) != CORE_OK ||
+            if (sfn_runtime_run_ephemeral_def(rt, compiled, &row, start, &out, &err) != CORE_OK ||
                 strcmp(out.status, "SUCCEEDED") != 0) {
                 fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
                 return 1;
@@ -165,6 +188,7 @@ int main(int argc, char **argv)
     if (!sync)
         sfn_exec_row_release(&last);
     printf("{\"executions\": %ld, \"seconds\": %.3f, \"rps\": %.1f}\n", n, took, n / took);
+    sfn_runtime_definition_release(rt, compiled);
     sfn_runtime_free(rt);
     cJSON_Delete(d);
     sfn_mocks_free(mocks);

@@ -313,6 +313,36 @@ class Api(unittest.TestCase):
             sync.start_sync_execution(stateMachineArn=self.create("slowpoke"))
         self.assertEqual(code_of(e.exception), "StateMachineTypeNotSupported")
 
+    def test_start_sync_execution_follows_updates_deletes_and_recreations(self):
+        # The wire keeps the machines it started compiled: every write of a machine
+        # must be seen by the next start.
+        import boto3
+        sync = boto3.client("stepfunctions", endpoint_url=self.emu.aws, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            config=Config(inject_host_prefix=False,
+                                          retries={"total_max_attempts": 1}))
+
+        def pass_result(x):
+            return json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": x,
+                                                                "End": True}}})
+
+        arn = self.create("memo", definition=pass_result(1), type="EXPRESS")
+        out = lambda: json.loads(sync.start_sync_execution(stateMachineArn=arn)["output"])
+        self.assertEqual([out(), out()], [1, 1])
+        self.sfn.update_state_machine(stateMachineArn=arn, definition=pass_result(2))
+        self.assertEqual(out(), 2)
+        self.sfn.delete_state_machine(stateMachineArn=arn)
+        with self.assertRaises(ClientError) as e:
+            sync.start_sync_execution(stateMachineArn=arn)
+        self.assertEqual(code_of(e.exception), "StateMachineDoesNotExist")
+        self.assertEqual(self.create("memo", definition=pass_result(3), type="EXPRESS"), arn)
+        self.assertEqual(out(), 3)
+        # StartExecution reads the same memo: a Standard machine updated in between
+        std = self.create("memo-std", definition=pass_result("a"))
+        self.assertEqual(json.loads(self.run_to_end(std)[1]["output"]), "a")
+        self.sfn.update_state_machine(stateMachineArn=std, definition=pass_result("b"))
+        self.assertEqual(json.loads(self.run_to_end(std)[1]["output"]), "b")
+
     def test_aws_cli_works(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                    AWS_DEFAULT_REGION="us-east-1")

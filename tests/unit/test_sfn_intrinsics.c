@@ -486,6 +486,32 @@ Test(sfn_payload_template, builds_payloads_as_the_developer_guide_shows)
         else
             cr_assert_str_eq(err.message, c->message, "case %zu: shared form", i);
         cJSON_Delete(shared);
+        /* The check form (a mocked task's unread parameters) fails exactly when,
+         * and with exactly what, the building forms fail. */
+        core_err_clear(&err);
+        cr_assert_eq(sfn_payload_template_check(tmpl, input, ctx, &err), rc,
+                     "case %zu: check form", i);
+        if (!want)
+            cr_assert_str_eq(err.message, c->message, "case %zu: check form", i);
+        /* The compiled form (a cached definition's) agrees with all three. */
+        sfn_template *ct = sfn_template_compile(tmpl);
+        cr_assert_not_null(ct);
+        for (int share = 0; share < 2; share++) {
+            cJSON *built = (cJSON *)1;
+            core_err_clear(&err);
+            cr_assert_eq(sfn_template_eval(ct, input, ctx, share, &built, &err), rc,
+                         "case %zu: compiled (share %d)", i, share);
+            if (want)
+                assert_json(built, want, c->tmpl);
+            else
+                cr_assert_str_eq(err.message, c->message, "case %zu: compiled", i);
+            cJSON_Delete(built);
+        }
+        core_err_clear(&err);
+        cr_assert_eq(sfn_template_check(ct, input, ctx, &err), rc, "case %zu: compiled check", i);
+        if (!want)
+            cr_assert_str_eq(err.message, c->message, "case %zu: compiled check", i);
+        sfn_template_free(ct);
         char *in_after = cJSON_PrintUnformatted(input);
         cr_assert_str_eq(in_before, in_after, "case %zu: the shared input is intact", i);
         free(in_before);
@@ -498,6 +524,64 @@ Test(sfn_payload_template, builds_payloads_as_the_developer_guide_shows)
         cJSON_Delete(input);
     }
     cJSON_Delete(ctx);
+}
+
+Test(sfn_payload_template, the_check_form_refuses_what_the_building_form_refuses_deep_or_null)
+{
+    char deep[8192];
+    size_t n = 0;
+    for (int i = 0; i < 1100; i++)
+        n += (size_t)snprintf(deep + n, sizeof deep - n, "[");
+    for (int i = 0; i < 1100; i++)
+        n += (size_t)snprintf(deep + n, sizeof deep - n, "]");
+    cJSON *tmpl = cJSON_ParseWithOpts(deep, NULL, 0), *input = parse("{}"), *out = NULL;
+    if (tmpl) { /* cJSON's own nesting limit may refuse it first */
+        core_err e1, e2;
+        int rc = sfn_payload_template(tmpl, input, NULL, &out, &e1);
+        cr_assert_eq(sfn_payload_template_check(tmpl, input, NULL, &e2), rc);
+        if (rc != CORE_OK)
+            cr_assert_str_eq(e1.message, e2.message);
+        cJSON_Delete(out);
+        cJSON_Delete(tmpl);
+    }
+    cr_assert_eq(sfn_payload_template_check(NULL, input, NULL, &err), CORE_ERROR);
+    cJSON_Delete(input);
+}
+
+Test(sfn_payload_template, repeated_keys_resolve_alike_compiled_or_not)
+{
+    static const char *cases[][3] = {
+        {"{\"a\":1,\"b\":2,\"a.$\":\"$.x\"}", "{\"x\":9}", "{\"b\":2,\"a\":9}"},
+        {"{\"a.$\":\"$.x\",\"a\":1}", "{\"x\":9}", "{\"a\":1}"},
+        {"{\"a\":1,\"a\":2,\"a\":3}", "{}", "{\"a\":3}"},
+        {"{\"a.$\":\"$.missing\",\"a\":1}", "{}", NULL},
+        {"{\"o\":{\"k\":1,\"k.$\":\"$$.Execution.Id\"}}", "{}", "{\"o\":{\"k\":\"arn:x\"}}"},
+    };
+    cJSON *ctx = parse("{\"Execution\":{\"Id\":\"arn:x\"}}");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cJSON *tmpl = parse(cases[i][0]), *input = parse(cases[i][1]), *a = NULL, *b = NULL;
+        core_err e1, e2;
+        int ra = sfn_payload_template(tmpl, input, ctx, &a, &e1);
+        sfn_template *ct = sfn_template_compile(tmpl);
+        int rb = sfn_template_eval(ct, input, ctx, 0, &b, &e2);
+        cr_assert_eq(ra, rb, "case %zu", i);
+        if (cases[i][2]) {
+            char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
+            cr_assert_str_eq(ta, cases[i][2], "case %zu (key order too)", i);
+            cr_assert_str_eq(tb, cases[i][2], "case %zu compiled (key order too)", i);
+            free(ta);
+            free(tb);
+        } else {
+            cr_assert_str_eq(e1.message, e2.message, "case %zu", i);
+        }
+        sfn_template_free(ct);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+        cJSON_Delete(tmpl);
+        cJSON_Delete(input);
+    }
+    cJSON_Delete(ctx);
+    cr_assert_null(sfn_template_compile(NULL));
 }
 
 Test(sfn_payload_template, a_later_dynamic_key_replaces_a_static_one)

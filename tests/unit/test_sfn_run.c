@@ -1530,3 +1530,155 @@ Test(sfn_run, model_executions_are_unique_by_name_and_list_newest_first_by_statu
         sfn_exec_row_release(&list[i]);
     free(list);
 }
+
+Test(sfn_run, a_mocked_task_fails_on_its_parameters_alike_stored_or_ephemeral)
+{
+    static const char mock[] =
+        "{\"StateMachines\": {\"m\": {\"TestCases\": {\"C\": {\"T\": \"Ok\"}}}}, "
+        "\"MockedResponses\": {\"Ok\": {\"0\": {\"Return\": {\"Payload\": 1}}}}}";
+    cr_assert_eq(sfn_mocks_parse(mock, sizeof mock - 1, &mocks, NULL), CORE_OK);
+    const char *def = "{\"StartAt\": \"T\", \"States\": {"
+                      "\"T\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", "
+                      "\"Parameters\": {\"FunctionName\": \"f\", \"P\": {\"ok.$\": \"$.a\", "
+                      "\"Payload.$\": \"$.missing\"}}, \"End\": true}}}";
+    run r;
+    execute_named("p1", def, "{\"a\": 1}", "C", &r);
+    assert_failed(&r, "States.Runtime");
+    sfn_runtime *rt = runtime();
+    sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:x",
+                       .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                       .machine_name = "m", .name = "x", .input = "{\"a\": 1}",
+                       .definition = (char *)def, .type = "EXPRESS", .test_case = "C",
+                       .start_ms = T0};
+    sfn_exec_row out;
+    core_err err;
+    cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "T", &out, &err), CORE_OK);
+    cr_assert_str_eq(out.status, "FAILED");
+    cr_assert_str_eq(out.error, r.row.error);
+    cr_assert_str_eq(out.cause, r.row.cause);
+    sfn_exec_row_release(&out);
+    sfn_runtime_free(rt);
+    cr_assert_eq(lambda_calls, 0);
+    release(&r);
+}
+
+Test(sfn_run, a_held_definition_outlives_its_eviction_from_the_cache)
+{
+    sfn_runtime *rt = runtime();
+    const char *def = "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", "
+                      "\"Result\": \"held\", \"End\": true}}}";
+    const sfn_definition *held = sfn_runtime_definition(rt, def);
+    cr_assert_not_null(held);
+    cr_assert_str_eq(sfn_definition_start_at(held), "P");
+    cr_assert_null(sfn_runtime_definition(rt, "not json"));
+    /* more definitions than the cache has slots: the held one is evicted */
+    for (int i = 0; i < 20; i++) {
+        char other[160];
+        snprintf(other, sizeof other,
+                 "{\"StartAt\": \"Q\", \"States\": {\"Q\": {\"Type\": \"Pass\", "
+                 "\"Result\": %d, \"End\": true}}}", i);
+        sfn_exec_row in = {.arn = "a", .machine_name = "m", .name = "x", .input = "{}",
+                           .definition = other, .type = "EXPRESS", .start_ms = T0};
+        sfn_exec_row out;
+        core_err err;
+        cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "Q", &out, &err), CORE_OK);
+        char want[8];
+        snprintf(want, sizeof want, "%d", i);
+        cr_assert_str_eq(out.output, want);
+        sfn_exec_row_release(&out);
+    }
+    sfn_exec_row in = {.arn = "a", .machine_name = "m", .name = "y", .input = "{}",
+                       .type = "EXPRESS", .start_ms = T0};
+    sfn_exec_row out;
+    core_err err;
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(sfn_runtime_run_ephemeral_def(rt, held, &in, "P", &out, &err), CORE_OK);
+        cr_assert_str_eq(out.status, "SUCCEEDED");
+        cr_assert_str_eq(out.output, "\"held\"");
+        sfn_exec_row_release(&out);
+    }
+    sfn_runtime_definition_release(rt, held);
+    sfn_runtime_definition_release(rt, NULL);
+    sfn_runtime_free(rt);
+}
+
+/* ---- pinned bytes: the order saga's answer and history ---------------------------------------- */
+
+/* The bench's input and a few values whose printing has edge cases (escapes, a
+ * control character, UTF-8, fractions, exponents, negatives). */
+static const char pin_input[] =
+    "{\"orderId\": \"o-bench\", \"userId\": \"u1\", \"email\": \"a@example.com\", \"items\": "
+    "[{\"productId\": \"p1\", \"quantity\": 1, \"priceCents\": 1999}], \"total\": 1999, "
+    "\"currency\": \"usd\", \"paymentMethod\": \"pm_card_visa\", \"note\": "
+    "\"q\\\"b\\\\s/\\n\\t\\r\\b\\f\\u0001\\u00e9\\u20ac\", \"ratio\": 0.1, \"third\": "
+    "0.3333333333333333, \"big\": 1e300, \"neg\": -42, \"huge\": 12345678901234567890, "
+    "\"flags\": [true, false, null], \"empty\": {}, \"none\": []}";
+
+static char *golden(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/golden/stepfunctions/%s", name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: run from the repository root", path);
+    static char buf[1 << 17];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (n && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
+Test(sfn_run, pinned_start_sync_answers_of_the_saga_are_byte_for_byte_unchanged)
+{
+    cr_assert_eq(sfn_mocks_parse(saga_mock, sizeof saga_mock - 1, &mocks, NULL), CORE_OK);
+    sfn_runtime *rt = runtime();
+    const char *cases[] = {"Happy", "CreateFails", "Declined", "FlakyValidate"};
+    char got[1 << 16];
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:x",
+                           .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                           .machine_name = "m", .name = "x", .input = (char *)pin_input,
+                           .definition = order_definition(), .role_arn = "r", .type = "EXPRESS",
+                           .test_case = (char *)cases[i], .start_ms = T0};
+        sfn_exec_row out;
+        core_err err;
+        cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "ValidateInventory", &out, &err),
+                     CORE_OK);
+        used += (size_t)snprintf(got + used, sizeof got - used,
+                                 "%s %s stop=%lld\noutput=%s\nerror=%s\ncause=%s\n", cases[i],
+                                 out.status, (long long)(out.stop_ms - T0),
+                                 out.output ? out.output : "-", out.error ? out.error : "-",
+                                 out.cause ? out.cause : "-");
+        sfn_exec_row_release(&out);
+    }
+    while (used && got[used - 1] == '\n')
+        got[--used] = '\0';
+    sfn_runtime_free(rt);
+    cr_assert_str_eq(got, golden("saga_sync_answers.txt"));
+}
+
+Test(sfn_run, pinned_standard_histories_of_the_saga_are_byte_for_byte_unchanged)
+{
+    cr_assert_eq(sfn_mocks_parse(saga_mock, sizeof saga_mock - 1, &mocks, NULL), CORE_OK);
+    /* no Parallel: its branches interleave their event ids as the threads run */
+    const char *cases[] = {"Happy", "Declined", "FlakyValidate"};
+    static char got[1 << 17];
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        run r;
+        char name[16];
+        snprintf(name, sizeof name, "pin%zu", i);
+        execute_named(name, order_definition(), pin_input, cases[i], &r);
+        char *events = cJSON_PrintUnformatted(r.events);
+        used += (size_t)snprintf(got + used, sizeof got - used, "%s %s\noutput=%s\nevents=%s\n",
+                                 cases[i], r.row.status, r.row.output ? r.row.output : "-",
+                                 events);
+        free(events);
+        release(&r);
+    }
+    while (used && got[used - 1] == '\n')
+        got[--used] = '\0';
+    cr_assert_str_eq(got, golden("saga_standard_histories.txt"));
+}
