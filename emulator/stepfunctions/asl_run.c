@@ -500,7 +500,7 @@ static void emit_error(branch *b, const char *type, const char *details_key,
 
 static const cJSON *field(const cJSON *state, const char *name)
 {
-    return sfn_object_item(state, name);
+    return cJSON_GetObjectItemCaseSensitive(state, name);
 }
 
 static const char *str_field(const cJSON *state, const char *name)
@@ -591,18 +591,18 @@ static void mark_context(cJSON *machine, int depth)
     cJSON *st;
     if (depth > 16)
         return;
-    cJSON_ArrayForEach(st, sfn_object_item(machine, "States"))
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
     {
         if (!cJSON_IsObject(st))
             continue;
         st->valueint = uses_context(st) ? 2 : 1;
         cJSON *br;
-        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
         {
             mark_context(br, depth + 1);
         }
-        mark_context(sfn_object_item(st, "ItemProcessor"), depth + 1);
-        mark_context(sfn_object_item(st, "Iterator"), depth + 1);
+        mark_context(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        mark_context(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
     }
 }
 
@@ -2018,16 +2018,16 @@ static size_t count_states(const cJSON *machine, int depth)
     const cJSON *st;
     if (depth > 16)
         return 0;
-    cJSON_ArrayForEach(st, sfn_object_item(machine, "States"))
+    cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(machine, "States"))
     {
         const cJSON *br;
         n++;
-        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
         {
             n += count_states(br, depth + 1);
         }
-        n += count_states(sfn_object_item(st, "ItemProcessor"), depth + 1);
-        n += count_states(sfn_object_item(st, "Iterator"), depth + 1);
+        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        n += count_states(cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
     }
     return n;
 }
@@ -2037,7 +2037,7 @@ static size_t count_states(const cJSON *machine, int depth)
  * cJSON_GetObjectItemCaseSensitive finds. */
 static void index_states(state_index *idx, cJSON *machine, int depth)
 {
-    cJSON *states = sfn_object_item(machine, "States"), *st;
+    cJSON *states = cJSON_GetObjectItemCaseSensitive(machine, "States"), *st;
     if (depth > 16 || !cJSON_IsObject(states))
         return;
     cJSON_ArrayForEach(st, states)
@@ -2070,12 +2070,12 @@ static void index_states(state_index *idx, cJSON *machine, int depth)
                     st->valueint = (st->valueint & 3) | (int)((i + 1) << 2);
             }
         }
-        cJSON_ArrayForEach(br, sfn_object_item(st, "Branches"))
+        cJSON_ArrayForEach(br, cJSON_GetObjectItemCaseSensitive(st, "Branches"))
         {
             index_states(idx, br, depth + 1);
         }
-        index_states(idx, sfn_object_item(st, "ItemProcessor"), depth + 1);
-        index_states(idx, sfn_object_item(st, "Iterator"), depth + 1);
+        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "ItemProcessor"), depth + 1);
+        index_states(idx, cJSON_GetObjectItemCaseSensitive(st, "Iterator"), depth + 1);
     }
 }
 
@@ -2205,7 +2205,7 @@ void sfn_runtime_definition_release(sfn_runtime *rt, const sfn_definition *d)
 
 const char *sfn_definition_start_at(const sfn_definition *d)
 {
-    const cJSON *s = d ? sfn_object_item(d->tree, "StartAt") : NULL;
+    const cJSON *s = d ? cJSON_GetObjectItemCaseSensitive(d->tree, "StartAt") : NULL;
     return cJSON_IsString(s) ? s->valuestring : NULL;
 }
 
@@ -2216,7 +2216,7 @@ int sfn_runtime_start_at(sfn_runtime *rt, const char *definition, char *out, siz
     const cJSON *tree = d ? d->tree : NULL;
     if (!tree && definition)
         tree = own = cJSON_Parse(definition);
-    const cJSON *s = sfn_object_item(tree, "StartAt");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(tree, "StartAt");
     int rc = cJSON_IsString(s) && strlen(s->valuestring) < len ? 0 : -1;
     if (!rc)
         memcpy(out, s->valuestring, strlen(s->valuestring) + 1);

@@ -105,7 +105,7 @@ static int template_object(const cJSON *tmpl, const cJSON *input, const cJSON *c
             rc = core_err_set(err, 500, RUNTIME, "out of memory");
         if (rc == CORE_OK) {
             /* "a" and "a.$" in one template: the later one wins, one key. */
-            if (sfn_object_item(obj, name))
+            if (cJSON_GetObjectItemCaseSensitive(obj, name))
                 cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
             /* the item takes name as its key (what cJSON_AddItemToObject does with a
              * copy of it): one allocation less per key */

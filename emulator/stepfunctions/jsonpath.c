@@ -984,7 +984,7 @@ static size_t child_count(const cJSON *node)
 /* Field lookup with exact (case-sensitive) keys, as JSON wants. */
 static const cJSON *field(const cJSON *obj, const char *name)
 {
-    return cJSON_IsObject(obj) ? sfn_object_item(obj, name) : NULL;
+    return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, name) : NULL;
 }
 
 static const cJSON *element(const cJSON *arr, long index)
@@ -1422,7 +1422,7 @@ static int place_at(cJSON *doc, const sfn_jpath *p, cJSON **result)
                 break;
             }
             const char *name = s->names[0];
-            cJSON *child = sfn_object_item(node, name);
+            cJSON *child = cJSON_GetObjectItemCaseSensitive(node, name);
             if (last) {
                 int ok = child ? cJSON_ReplaceItemInObjectCaseSensitive(node, name, copy_result)
                                : cJSON_AddItemToObject(node, name, copy_result);
@@ -1471,7 +1471,7 @@ static int applicable(const sfn_jpath *p, const cJSON *doc)
         if (s->kind == SEG_NAME) {
             if (!cJSON_IsObject(node))
                 return 0;
-            const cJSON *child = sfn_object_item(node, s->names[0]);
+            const cJSON *child = cJSON_GetObjectItemCaseSensitive(node, s->names[0]);
             if (last)
                 return 1;
             if (!child) { /* created objects from here on: only names can follow */
@@ -1571,7 +1571,7 @@ int sfn_result_path_into(cJSON **doc, const cJSON *field_value, cJSON *result, c
         cJSON_IsObject(*doc)) {
         /* "$.name" on an object always applies: one search for the name, not two */
         const char *name = p->segs[0].names[0];
-        cJSON *child = sfn_object_item(*doc, name);
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(*doc, name);
         if (!result)
             result = cJSON_CreateNull();
         int ok = result && (child ? cJSON_ReplaceItemInObjectCaseSensitive(*doc, name, result)

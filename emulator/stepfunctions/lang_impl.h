@@ -108,7 +108,4 @@ void sfn_number_text(double v, char *buf, size_t size);
 /* Depth of item's tree (a scalar is 1), capped at limit + 1. */
 int sfn_json_depth(const cJSON *item, int limit);
 
-/* cJSON_GetObjectItemCaseSensitive(object, name), found faster (json_text.c). */
-cJSON *sfn_object_item(const cJSON *object, const char *name);
-
 #endif

@@ -299,15 +299,14 @@ int sfn_json_alloc_installed(void);
 
 /* ---- json_text.c ---------------------------------------------------------------- */
 
-/* cJSON_PrintUnformatted's exact bytes (see json_text.c), malloc'd (free()), or
+/* cJSON_PrintUnformatted's text (cJSON's printer, see json_text.c), malloc'd (free()), or
  * NULL where cJSON would give NULL (item NULL, or of no printable type). */
 char *sfn_json_print(const cJSON *item);
 /* The same text in this thread's reused buffer (borrowed until the thread's
  * next sfn_json_print*; *len its length if len is not NULL), or NULL. */
 const char *sfn_json_print_borrowed(const cJSON *item, size_t *len);
 
-/* cJSON_Parse(text)'s tree, built faster where the text allows (no \u escapes,
- * not too deep; else it is cJSON_Parse's). Caller owns (cJSON_Delete). */
+/* cJSON_Parse(text), NULL for NULL. Caller owns (cJSON_Delete). */
 cJSON *sfn_json_parse(const char *text);
 
 /* ---- shared helpers ---------------------------------------------------------- */

@@ -458,7 +458,7 @@ static int start(sfn_service *svc, const cJSON *req, sfn_exec_row *sync_out, cha
         rc = core_err_set(err, 400, "ValidationException",
                           "1 validation error detected: Value at 'input' failed to satisfy "
                           "constraint: Member must have length less than or equal to 262144");
-    cJSON *parsed = rc == CORE_OK ? sfn_json_parse(input) : NULL; /* cJSON's verdict */
+    cJSON *parsed = rc == CORE_OK ? cJSON_Parse(input) : NULL;
     if (rc == CORE_OK && !parsed)
         rc = core_err_set(err, 400, "InvalidExecutionInput",
                           "Invalid State Machine Execution Input: 'Unexpected character or end "
@@ -812,10 +812,7 @@ static void handle(void *ctx, const core_http_request *req, core_http_response *
                                         : "Unknown operation");
         return;
     }
-    /* the fast reader builds cJSON's tree; it reads to the NUL, so only without NULs */
-    cJSON *body = req->body && strlen(req->body) == req->body_len
-                      ? sfn_json_parse(req->body)
-                      : cJSON_ParseWithLength(req->body, req->body_len);
+    cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
         core_http_response_aws_error(resp, req, 400, "SerializationException",
