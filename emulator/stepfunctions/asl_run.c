@@ -174,6 +174,11 @@ struct exec_ctx {
     int64_t deadline_ms;  /* start + TimeoutSeconds (capped: exec_deadline), execution time */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
+    /* sfn_runtime_run_value: the input as a tree (borrowed; row.input unused), and
+     * the output handed back as a tree instead of text */
+    const cJSON *input_value;
+    int value_out;
+    cJSON *output_value;
     atomic_int forked;    /* a Parallel or Map started threads (set before the first one) */
     pending_event *pending;
     size_t n_pending, cap_pending;
@@ -623,8 +628,8 @@ static cJSON *context_for(branch *b, const char *state, const cJSON *def, int64_
     exec_ctx *ex = b->ex;
     pthread_mutex_lock(&ex->lock);
     if (!ex->ctx_base) { /* built on first use: most states never read $$ */
-        cJSON *exec_input = cJSON_Parse(ex->row.input);
-        ex->ctx_base = context_base(&ex->row, exec_input);
+        cJSON *exec_input = ex->input_value ? NULL : cJSON_Parse(ex->row.input);
+        ex->ctx_base = context_base(&ex->row, ex->input_value ? ex->input_value : exec_input);
         cJSON_Delete(exec_input);
     }
     cJSON *c = cJSON_Duplicate(ex->ctx_base, 1);
@@ -2301,7 +2306,7 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
         emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
         /* printed last: the thread's print buffer holds it until flush copies it */
-        u.output = sfn_json_print_borrowed(output, NULL);
+        u.output = b->ex->value_out ? NULL : sfn_json_print_borrowed(output, NULL);
     } else if (rc == RUN_TIMEOUT) {
         close_timed_out(b, root);
         return;
@@ -2362,7 +2367,8 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */
     branch top = {.ex = ex, .top = 1, .offset_ms = ex->row.offset_ms,
                   .prev_id = ex->row.last_event_id > 1 ? ex->row.last_event_id : 0};
-    cJSON *input = sfn_json_parse(ex->row.pos_input ? ex->row.pos_input : "{}");
+    cJSON *input = ex->input_value ? cJSON_Duplicate(ex->input_value, 1)
+                                   : sfn_json_parse(ex->row.pos_input ? ex->row.pos_input : "{}");
     cJSON *output = NULL;
     core_err run_err;
     core_err_clear(&run_err);
@@ -2371,9 +2377,13 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     tl_index = ex->index;
     int rc = run_states(&top, ex->definition, ex->row.pos_state, input, ex->row.pos_entered,
                         ex->row.pos_retries, &output, &run_err);
-    if (rc != RUN_CANCEL && !deadline_hit(&top) && !is_cancelled(&top))
+    if (rc != RUN_CANCEL && !deadline_hit(&top) && !is_cancelled(&top)) {
         close_execution(&top, rc, output, &run_err);
-    else if (atomic_load(&ex->timed_out) && !ex->write_failed)
+        if (ex->value_out && rc == RUN_OK) {
+            ex->output_value = output;
+            output = NULL;
+        }
+    } else if (atomic_load(&ex->timed_out) && !ex->write_failed)
         close_execution(&top, RUN_TIMEOUT, NULL, &run_err); /* with the pending events */
     else if (atomic_load(&ex->history_full) && !ex->write_failed) {
         core_err_set(&run_err, 400, "States.Runtime",
@@ -2418,7 +2428,8 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
 }
 
 static int run_ephemeral(sfn_runtime *rt, def_entry *def, const sfn_exec_row *in,
-                         const char *start_at, sfn_exec_row *out, core_err *err)
+                         const cJSON *input, const char *start_at, sfn_exec_row *out,
+                         cJSON **output, core_err *err)
 {
     memset(out, 0, sizeof *out);
     exec_ctx *ex = calloc(1, sizeof *ex);
@@ -2444,7 +2455,11 @@ static int run_ephemeral(sfn_runtime *rt, def_entry *def, const sfn_exec_row *in
     ex->def = def;
     ex->definition_text = def ? NULL : in->definition; /* 15 KB not copied */
     ex->ephemeral = 1;
+    ex->input_value = input;
+    ex->value_out = output != NULL;
     run_loaded(rt, ex);
+    if (output)
+        *output = ex->output_value;
     out->status = r->status; /* NULL if the runtime stopped it first */
     out->output = r->output;
     out->error = r->error;
@@ -2458,12 +2473,10 @@ static int run_ephemeral(sfn_runtime *rt, def_entry *def, const sfn_exec_row *in
 int sfn_runtime_run_ephemeral(sfn_runtime *rt, const sfn_exec_row *in, const char *start_at,
                               sfn_exec_row *out, core_err *err)
 {
-    return run_ephemeral(rt, NULL, in, start_at, out, err);
+    return run_ephemeral(rt, NULL, in, NULL, start_at, out, NULL, err);
 }
 
-int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
-                                  const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
-                                  core_err *err)
+static def_entry *def_hold(sfn_runtime *rt, const sfn_definition *def)
 {
     def_entry *d = (def_entry *)def;
     if (d) { /* the run's own reference, released when it ends */
@@ -2471,7 +2484,24 @@ int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
         d->refs++;
         pthread_mutex_unlock(&rt->def_lock);
     }
-    return run_ephemeral(rt, d, in, start_at, out, err);
+    return d;
+}
+
+int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
+                                  const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
+                                  core_err *err)
+{
+    return run_ephemeral(rt, def_hold(rt, def), in, NULL, start_at, out, NULL, err);
+}
+
+int sfn_runtime_run_value(sfn_runtime *rt, const sfn_definition *def, const sfn_exec_row *in,
+                          const cJSON *input, const char *start_at, sfn_exec_row *out,
+                          cJSON **output, core_err *err)
+{
+    static const cJSON empty = {.type = cJSON_Object};
+    *output = NULL;
+    return run_ephemeral(rt, def_hold(rt, def), in, input ? input : &empty, start_at, out, output,
+                         err);
 }
 
 /* ---- the pool ------------------------------------------------------------------------------ */

@@ -238,6 +238,14 @@ const char *sfn_definition_start_at(const sfn_definition *d);
 int sfn_runtime_run_ephemeral_def(sfn_runtime *rt, const sfn_definition *def,
                                   const sfn_exec_row *in, const char *start_at, sfn_exec_row *out,
                                   core_err *err);
+/* sfn_runtime_run_ephemeral_def on values, for a host that embeds the
+ * interpreter (a test harness, a benchmark against another in-process
+ * interpreter): input is the execution's input as a tree (borrowed; NULL: {}),
+ * in->input is not read, and a SUCCEEDED run's output comes back in *output
+ * (owned; out->output stays NULL). Nothing is parsed or printed on the way. */
+int sfn_runtime_run_value(sfn_runtime *rt, const sfn_definition *def, const sfn_exec_row *in,
+                          const cJSON *input, const char *start_at, sfn_exec_row *out,
+                          cJSON **output, core_err *err);
 /* The StartAt of a definition, through the runtime's parsed-definition cache
  * (StartExecution needs it at every call; parsing a 15 KB definition each time
  * cost more than running the execution). 0, or -1 when the text is not JSON

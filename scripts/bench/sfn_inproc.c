@@ -7,7 +7,7 @@
  * does in-process (plus the SQLite writes it does not do), without HTTP.
  *
  *   sfn_inproc [--input JSON] DEFINITION.json MOCK.json MACHINE_NAME TEST_CASE SECONDS DATA_DIR
- *              [sync [THREADS]]
+ *              [sync|value [THREADS]]
  *
  * --input: each execution's input (default {"orderId": "o-bench", "total": 1999});
  * make bench passes the same document the peer and the HTTP runs get.
@@ -19,6 +19,11 @@
  * (sfn_runtime_definition) as the wire holds it per machine. THREADS (default 1) such loops run at once on one
  * runtime, as the emulator's HTTP threads (--threads, one per core) run the
  * StartSyncExecution requests of concurrent clients; "rps" is their sum.
+ * "value" runs as "sync" does, but on values, as aws-local-stepfunctions' API
+ * is called (sm.run(object) -> object): the input parsed once, each execution
+ * given the tree (sfn_runtime_run_value copies it, as an execution consumes
+ * its input) and answering its output as a tree, whose "notification" is
+ * checked as the peer's bench checks it — no JSON text on either side.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -56,10 +61,29 @@ typedef struct sync_loop {
     core_clock *clk;
     int64_t end;
     long count; /* > 0: stop after this many instead of at end */
+    const cJSON *value; /* "value" mode: the parsed input */
     int id;
     long n;
     int failed;
 } sync_loop;
+
+/* One Express execution: 0 when it succeeded (with a notification, on values). */
+static int run_one(sfn_runtime *rt, const sfn_definition *compiled, const sfn_exec_row *row,
+                   const char *start, const cJSON *value, core_err *err)
+{
+    sfn_exec_row out;
+    cJSON *output = NULL;
+    int rc = value ? sfn_runtime_run_value(rt, compiled, row, value, start, &out, &output, err)
+                   : sfn_runtime_run_ephemeral_def(rt, compiled, row, start, &out, err);
+    int ok = rc == CORE_OK && out.status && !strcmp(out.status, "SUCCEEDED") &&
+             (!value || cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(output, "notification")));
+    if (!ok)
+        fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err->message);
+    cJSON_Delete(output);
+    if (rc == CORE_OK)
+        sfn_exec_row_release(&out);
+    return ok ? 0 : -1;
+}
 
 /* Express executions one after another until l->end (a thread of the sync mode). */
 static void *sync_main(void *arg)
@@ -77,15 +101,10 @@ static void *sync_main(void *arg)
                             .role_arn = "arn:aws:iam::000000000000:role/r",
                             .type = "EXPRESS", .test_case = l->test_case,
                             .start_ms = core_clock_now_ms(l->clk)};
-        sfn_exec_row out;
-        if (sfn_runtime_run_ephemeral_def(l->rt, l->compiled, &row, l->start, &out, &err) !=
-                CORE_OK ||
-            strcmp(out.status, "SUCCEEDED") != 0) {
-            fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
+        if (run_one(l->rt, l->compiled, &row, l->start, l->value, &err) != 0) {
             l->failed = 1;
             return NULL;
         }
-        sfn_exec_row_release(&out);
         l->n++;
     }
     return NULL;
@@ -100,11 +119,12 @@ int main(int argc, char **argv)
         argv += 2;
         argc -= 2;
     }
-    int sync = (argc == 8 || argc == 9) && !strcmp(argv[7], "sync");
+    int value = (argc == 8 || argc == 9) && !strcmp(argv[7], "value");
+    int sync = value || ((argc == 8 || argc == 9) && !strcmp(argv[7], "sync"));
     int threads = argc == 9 ? atoi(argv[8]) : 1;
     if ((argc != 7 && !sync) || threads < 1 || threads > 64) {
         fprintf(stderr, "usage: %s [--input JSON] DEFINITION MOCK MACHINE CASE SECONDS|n=COUNT "
-                        "DATA_DIR [sync [THREADS]]\n", argv[0]);
+                        "DATA_DIR [sync|value [THREADS]]\n", argv[0]);
         return 2;
     }
     char *def = slurp(argv[1]), *mock = slurp(argv[2]);
@@ -121,6 +141,11 @@ int main(int argc, char **argv)
     sfn_runtime_opts o = {.model = model, .clock = clk, .workers = 1, .mocks = mocks};
     sfn_runtime *rt = sfn_runtime_new(&o);
     cJSON *d = cJSON_Parse(def);
+    cJSON *parsed = value ? cJSON_Parse(input) : NULL; /* once, as the peer's bench does */
+    if (value && !parsed) {
+        fprintf(stderr, "--input is not JSON\n");
+        return 2;
+    }
     const char *start = cJSON_GetObjectItemCaseSensitive(d, "StartAt")->valuestring;
     /* StartSyncExecution finds the machine's compiled definition by the machine
      * (the wire's per-machine cache), not by comparing its text: the same here */
@@ -137,7 +162,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < threads; i++) {
             loops[i] = (sync_loop){.rt = rt, .compiled = compiled, .def = def, .machine = argv[3], .test_case = argv[4],
                                    .start = start, .input = input, .clk = clk, .end = end,
-                                   .count = count, .id = i};
+                                   .count = count, .id = i, .value = parsed};
             if (pthread_create(&th[i], NULL, sync_main, &loops[i]) != 0) {
                 fprintf(stderr, "pthread_create failed\n");
                 return 1;
@@ -163,14 +188,9 @@ int main(int argc, char **argv)
                             .type = "STANDARD", .test_case = argv[4],
                             .start_ms = core_clock_now_ms(clk)};
         if (sync) {
-            sfn_exec_row out;
             row.type = "EXPRESS";
-            if (sfn_runtime_run_ephemeral_def(rt, compiled, &row, start, &out, &err) != CORE_OK ||
-                strcmp(out.status, "SUCCEEDED") != 0) {
-                fprintf(stderr, "execution failed: %s\n", out.error ? out.error : err.message);
+            if (run_one(rt, compiled, &row, start, parsed, &err) != 0)
                 return 1;
-            }
-            sfn_exec_row_release(&out);
         } else if (sfn_model_exec_create(model, &row, start, NULL, &err) != CORE_OK ||
                    sfn_runtime_run(rt, arn, &err) != CORE_OK) {
             fprintf(stderr, "execution failed: %s\n", err.message);
@@ -191,6 +211,7 @@ int main(int argc, char **argv)
     sfn_runtime_definition_release(rt, compiled);
     sfn_runtime_free(rt);
     cJSON_Delete(d);
+    cJSON_Delete(parsed);
     sfn_mocks_free(mocks);
     sfn_model_close(model);
     core_clock_free(clk);

@@ -1659,6 +1659,75 @@ Test(sfn_run, pinned_start_sync_answers_of_the_saga_are_byte_for_byte_unchanged)
     cr_assert_str_eq(got, golden("saga_sync_answers.txt"));
 }
 
+Test(sfn_run, a_run_on_values_answers_the_tree_the_text_run_prints)
+{
+    cr_assert_eq(sfn_mocks_parse(saga_mock, sizeof saga_mock - 1, &mocks, NULL), CORE_OK);
+    sfn_runtime *rt = runtime();
+    const sfn_definition *held = sfn_runtime_definition(rt, order_definition());
+    cr_assert_not_null(held);
+    cJSON *value = cJSON_Parse(pin_input);
+    char *before = cJSON_PrintUnformatted(value);
+    const char *cases[] = {"Happy", "CreateFails", "Declined", "FlakyValidate"};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:x",
+                           .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                           .machine_name = "m", .name = "x", .input = (char *)pin_input,
+                           .definition = order_definition(), .role_arn = "r", .type = "EXPRESS",
+                           .test_case = (char *)cases[i], .start_ms = T0};
+        sfn_exec_row text, tree;
+        cJSON *output = NULL;
+        core_err err;
+        cr_assert_eq(sfn_runtime_run_ephemeral_def(rt, held, &in, "ValidateInventory", &text, &err),
+                     CORE_OK);
+        in.input = NULL; /* not read on values */
+        cr_assert_eq(sfn_runtime_run_value(rt, held, &in, value, "ValidateInventory", &tree,
+                                           &output, &err),
+                     CORE_OK);
+        cr_assert_str_eq(tree.status, text.status, "%s", cases[i]);
+        cr_assert_null(tree.output, "%s: no text on values", cases[i]);
+        if (text.output) {
+            char *printed = cJSON_PrintUnformatted(output);
+            cr_assert_str_eq(printed, text.output, "%s", cases[i]);
+            free(printed);
+        } else {
+            cr_assert_null(output, "%s: a failed run answers no tree", cases[i]);
+            cr_assert_str_eq(tree.error, text.error, "%s", cases[i]);
+            cr_assert_str_eq(tree.cause, text.cause, "%s", cases[i]);
+        }
+        cJSON_Delete(output);
+        sfn_exec_row_release(&text);
+        sfn_exec_row_release(&tree);
+    }
+    /* the input is the caller's: read, never consumed; $$.Execution.Input sees it */
+    char *again = cJSON_PrintUnformatted(value);
+    cr_assert_str_eq(again, before);
+    free(again);
+    free(before);
+    static const char ctx_def[] = "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                                  "\"Parameters\":{\"in.$\":\"$$.Execution.Input.a\"},\"End\":true}}}";
+    const sfn_definition *small = sfn_runtime_definition(rt, ctx_def);
+    cJSON *a = cJSON_Parse("{\"a\":[1,\"two\"]}");
+    sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:y",
+                       .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                       .machine_name = "m", .name = "y", .definition = (char *)ctx_def,
+                       .role_arn = "r", .type = "EXPRESS", .start_ms = T0};
+    sfn_exec_row out;
+    cJSON *output = NULL;
+    core_err err;
+    cr_assert_eq(sfn_runtime_run_value(rt, small, &in, a, "P", &out, &output, &err), CORE_OK);
+    cr_assert_str_eq(out.status, "SUCCEEDED");
+    char *printed = cJSON_PrintUnformatted(output);
+    cr_assert_str_eq(printed, "{\"in\":[1,\"two\"]}");
+    free(printed);
+    cJSON_Delete(output);
+    sfn_exec_row_release(&out);
+    cJSON_Delete(a);
+    sfn_runtime_definition_release(rt, small);
+    cJSON_Delete(value);
+    sfn_runtime_definition_release(rt, held);
+    sfn_runtime_free(rt);
+}
+
 Test(sfn_run, pinned_standard_histories_of_the_saga_are_byte_for_byte_unchanged)
 {
     cr_assert_eq(sfn_mocks_parse(saga_mock, sizeof saga_mock - 1, &mocks, NULL), CORE_OK);
