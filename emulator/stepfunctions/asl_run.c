@@ -94,8 +94,8 @@ typedef struct exec_ctx exec_ctx;
  * cJSON's linear key search (a machine of 30 states: ~30 strcmp per step). */
 /* The fields of a state the interpreter reads at every step, resolved once per
  * cached definition (state_slot.f): sf() instead of a search of the state object. */
-enum sfield { F_RETRY, F_CATCH, F_INPUT_PATH, F_OUTPUT_PATH, F_RESULT_SELECTOR, F_RESULT_PATH, F_RESULT, F_PARAMETERS, F_RESOURCE, F_TIMEOUT_SECONDS, F_TIMEOUT_SECONDS_PATH, F_HEARTBEAT_SECONDS, F_NEXT, F_N };
-static const char *const sfield_names[F_N] = {"Retry", "Catch", "InputPath", "OutputPath", "ResultSelector", "ResultPath", "Result", "Parameters", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "Next"};
+enum sfield { F_RETRY, F_CATCH, F_INPUT_PATH, F_OUTPUT_PATH, F_RESULT_SELECTOR, F_RESULT_PATH, F_RESULT, F_PARAMETERS, F_RESOURCE, F_TIMEOUT_SECONDS, F_TIMEOUT_SECONDS_PATH, F_HEARTBEAT_SECONDS, F_HEARTBEAT_SECONDS_PATH, F_NEXT, F_N };
+static const char *const sfield_names[F_N] = {"Retry", "Catch", "InputPath", "OutputPath", "ResultSelector", "ResultPath", "Result", "Parameters", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Next"};
 
 typedef struct state_slot {
     const cJSON *states; /* the States object the state is in (NULL: empty slot) */
@@ -1192,7 +1192,7 @@ static int task_heartbeat(const cJSON *state, const cJSON *effective, double *ou
         *out = hb->valuedouble;
         return CORE_OK;
     }
-    const char *path = str_field(state, "HeartbeatSecondsPath");
+    const char *path = sstr(state, F_HEARTBEAT_SECONDS_PATH);
     if (!path)
         return CORE_OK;
     cJSON *v = NULL;

@@ -1571,10 +1571,28 @@ int sfn_result_path_into(cJSON **doc, const cJSON *field_value, cJSON *result, c
         cJSON_IsObject(*doc)) {
         /* "$.name" on an object always applies: one search for the name, not two */
         const char *name = p->segs[0].names[0];
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(*doc, name);
+        /* cJSON_GetObjectItemCaseSensitive's member (the first with that key),
+         * most keys ruled out on their first byte: a state's document grows a
+         * key per step, and this runs at every step */
+        cJSON *child = NULL, *member;
+        cJSON_ArrayForEach(member, *doc)
+            if (member->string && member->string[0] == name[0] && !strcmp(member->string, name)) {
+                child = member;
+                break;
+            }
         if (!result)
             result = cJSON_CreateNull();
-        int ok = result && (child ? cJSON_ReplaceItemInObjectCaseSensitive(*doc, name, result)
+        /* the member found is replaced where it is, its key moved onto the result
+         * (what cJSON_ReplaceItemInObject does, less its second search and copy) */
+        if (result && child) {
+            if (!(result->type & cJSON_StringIsConst))
+                cJSON_free(result->string);
+            result->string = child->string;
+            result->type = (result->type & ~cJSON_StringIsConst) | (child->type & cJSON_StringIsConst);
+            child->string = NULL;
+            child->type &= ~cJSON_StringIsConst;
+        }
+        int ok = result && (child ? cJSON_ReplaceItemViaPointer(*doc, child, result)
                                   : cJSON_AddItemToObject(*doc, name, result));
         sfn_jpath_free(p);
         if (!ok) {
