@@ -172,6 +172,8 @@ struct exec_ctx {
     int64_t next_id;
     int64_t top_offset;   /* persisted offset: the top-level branch's */
     int64_t deadline_ms;  /* start + TimeoutSeconds (capped: exec_deadline), execution time */
+    int64_t wall_deadline_ms; /* EXPRESS: monotonic ms past which it times out; 0: none */
+    atomic_uint wall_asks;    /* deadline_hit calls, to read the wall clock every 64th */
     int express;          /* EXPRESS: history written once, at the end; never resumed */
     int ephemeral;        /* StartSyncExecution: nothing stored; the result stays in row */
     /* sfn_runtime_run_value: the input as a tree (borrowed; row.input unused), and
@@ -232,6 +234,19 @@ static void mark_timed_out(exec_ctx *ex)
     atomic_store(&ex->cancelled, 1);
 }
 
+/* An EXPRESS execution past its wall-clock limit. Its execution clock is virtual
+ * under --time virtual, where one that never waits never reaches its five
+ * minutes (a loop without a Wait would hold its thread for good); AWS's limit is
+ * wall time. The clock is read every 64th ask: a read per state would cost more
+ * than a Pass state. */
+static int wall_spent(exec_ctx *ex)
+{
+    if (!ex->wall_deadline_ms ||
+        (atomic_fetch_add_explicit(&ex->wall_asks, 1, memory_order_relaxed) & 63) != 0)
+        return 0;
+    return core_clock_monotonic_ms() >= ex->wall_deadline_ms;
+}
+
 /* 1 (and the execution marked timed out) once this branch's time reached the
  * execution's deadline. Asked where time can have passed: before each state,
  * after a task's call (a wait is cut at the deadline by deadline_clip). */
@@ -240,7 +255,7 @@ static int deadline_hit(const branch *b)
     exec_ctx *ex = b->ex;
     if (!ex->deadline_ms)
         return 0;
-    if (!atomic_load(&ex->timed_out) && branch_now(b) < ex->deadline_ms)
+    if (!atomic_load(&ex->timed_out) && branch_now(b) < ex->deadline_ms && !wall_spent(ex))
         return 0;
     mark_timed_out(ex);
     return 1;
@@ -2362,6 +2377,9 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     if (!ex->definition && dtext)
         ex->definition = ex->own_definition = cJSON_Parse(dtext);
     ex->deadline_ms = exec_deadline(ex);
+    if (ex->express)
+        ex->wall_deadline_ms = core_clock_monotonic_ms() +
+                               (rt->opts.express_wall_ms > 0 ? rt->opts.express_wall_ms : 300000);
     active_add(rt, ex);
 
     /* AWS's first state entered after ExecutionStarted has previousEventId 0. */

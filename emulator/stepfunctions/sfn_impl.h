@@ -203,6 +203,9 @@ typedef struct sfn_runtime_opts {
      * stop at their next step, unrecorded, and resume on the next start. */
     int (*alive)(void *ctx);
     void *alive_ctx;
+    /* EXPRESS executions end TIMED_OUT after this much wall time (AWS's five
+     * minutes are wall time); 0: 300,000 ms. Tests shorten it. */
+    int64_t express_wall_ms;
 } sfn_runtime_opts;
 
 sfn_runtime *sfn_runtime_new(const sfn_runtime_opts *opts);

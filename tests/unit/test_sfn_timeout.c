@@ -450,6 +450,34 @@ Test(sfn_timeout, an_express_execution_never_outlives_aws_five_minutes)
     sfn_exec_row_release(&ok);
 }
 
+Test(sfn_timeout, an_express_loop_without_a_wait_times_out_at_its_wall_clock_limit)
+{
+    /* Virtual time: the loop's own clock never moves, so only the wall-clock limit
+     * (AWS's five minutes, 150 ms here) ends it. */
+    static const char def[] =
+        "{\"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Pass\", \"Next\": \"B\"}, "
+        "\"B\": {\"Type\": \"Pass\", \"Next\": \"A\"}}}";
+    sfn_exec_row in = {.arn = "arn:aws:states:us-east-1:000000000000:express:m:x:y",
+                       .machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:m",
+                       .machine_name = "m", .name = "x", .input = "{}",
+                       .definition = (char *)def, .type = "EXPRESS",
+                       .start_ms = core_clock_now_ms(clk)};
+    sfn_runtime_opts o = {.model = model, .clock = clk, .workers = 1, .region = "us-east-1",
+                          .express_wall_ms = 150,
+                          .hooks = {.call_lambda = fake_lambda, .call_service = fake_service}};
+    sfn_runtime *rt = sfn_runtime_new(&o);
+    sfn_exec_row out;
+    core_err err;
+    int64_t t0 = core_clock_monotonic_ms();
+    cr_assert_eq(sfn_runtime_run_ephemeral(rt, &in, "A", &out, &err), CORE_OK, "%s", err.message);
+    int64_t took = core_clock_monotonic_ms() - t0;
+    cr_assert_str_eq(out.status, "TIMED_OUT");
+    cr_assert_geq(took, 150, "ended after %lld ms", (long long)took);
+    cr_assert_lt(took, 60000, "ended after %lld ms", (long long)took);
+    sfn_exec_row_release(&out);
+    sfn_runtime_free(rt);
+}
+
 Test(sfn_timeout, stop_execution_before_the_deadline_aborts_rather_than_times_out)
 {
     create_exec("s1", "{\"TimeoutSeconds\": 10, \"StartAt\": \"W\", \"States\": {"
