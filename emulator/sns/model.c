@@ -257,14 +257,20 @@ static int valid_topic_name(const char *name, int fifo)
     return 1;
 }
 
-/* arn:aws:sns:<region>:<12 digits>:<name>; the name (borrowed) or NULL. */
-static const char *topic_arn_name(const char *arn)
+/* arn:aws:sns:<region>:<12 digits>:<name>; the name (borrowed) or NULL. The
+ * region must be the model's: SNS answers an ARN of another region (a client
+ * configured for the wrong region) 400 "Invalid parameter: TopicArn", not
+ * 404 NotFound. */
+static const char *topic_arn_name(const sns_model *m, const char *arn)
 {
     if (!arn || strncmp(arn, "arn:aws:sns:", 12) != 0)
         return NULL;
     const char *region = arn + 12;
     const char *c1 = strchr(region, ':');
     if (!c1 || c1 == region)
+        return NULL;
+    size_t rlen = strlen(m->region);
+    if ((size_t)(c1 - region) != rlen || strncmp(region, m->region, rlen) != 0)
         return NULL;
     const char *acct = c1 + 1;
     const char *c2 = strchr(acct, ':');
@@ -337,7 +343,7 @@ static int topic_require(sns_model *m, const char *member, const char *arn, topi
 {
     if (!arn)
         return invalid(err, "%s", member);
-    if (!topic_arn_name(arn))
+    if (!topic_arn_name(m, arn))
         return invalid(err, "%s", member);
     int rc = topic_load(m, arn, t, err);
     if (rc < 0)
@@ -580,7 +586,7 @@ int sns_op_delete_topic(sns_model *m, const cJSON *req, cJSON **out, cJSON *d, c
 {
     (void)d;
     const char *arn = str_field(req, "TopicArn");
-    if (!arn || !topic_arn_name(arn))
+    if (!arn || !topic_arn_name(m, arn))
         return invalid(err, "TopicArn");
     sqlite3_stmt *st = core_store_stmt(m->store, "DELETE FROM subscriptions WHERE topic_arn = ?",
                                        err);
@@ -1180,7 +1186,7 @@ int sns_op_confirm_subscription(sns_model *m, const cJSON *req, cJSON **out, cJS
 }
 
 /* arn:aws:sns:<region>:<acct>:<topic>:<id>: the topic ARN's length, or 0. */
-static size_t subscription_topic_len(const char *arn)
+static size_t subscription_topic_len(const sns_model *m, const char *arn)
 {
     const char *last = arn ? strrchr(arn, ':') : NULL;
     if (!last || !last[1])
@@ -1191,14 +1197,14 @@ static size_t subscription_topic_len(const char *arn)
         return 0;
     memcpy(buf, arn, n);
     buf[n] = '\0';
-    return topic_arn_name(buf) ? n : 0;
+    return topic_arn_name(m, buf) ? n : 0;
 }
 
 int sns_op_unsubscribe(sns_model *m, const cJSON *req, cJSON **out, cJSON *d, core_err *err)
 {
     (void)d;
     const char *arn = str_field(req, "SubscriptionArn");
-    size_t tn = subscription_topic_len(arn);
+    size_t tn = subscription_topic_len(m, arn);
     if (!tn)
         return invalid(err, "SubscriptionArn");
     sqlite3_stmt *st = core_store_stmt(m->store, "DELETE FROM subscriptions WHERE arn = ?", err);
@@ -1313,7 +1319,7 @@ static void subscription_release(subscription *s)
 static int subscription_require(sns_model *m, const char *arn, subscription *s, core_err *err)
 {
     memset(s, 0, sizeof *s);
-    if (!subscription_topic_len(arn))
+    if (!subscription_topic_len(m, arn))
         return invalid(err, "SubscriptionArn");
     sqlite3_stmt *st = core_store_stmt(m->store,
                                        "SELECT id, arn, topic_arn, protocol, endpoint, pending, "
@@ -1491,15 +1497,52 @@ static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *
     return CORE_OK;
 }
 
+/* Bytes of the well-formed UTF-8 character at p (NUL-terminated text), or 0
+ * when it is not one: a stray continuation byte, a truncated sequence, an
+ * overlong form, a surrogate or a code point over U+10FFFF. */
+static size_t utf8_char_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    unsigned int cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
 /* "Subjects must be UTF-8 text with no line breaks or control characters, and
  * less than 100 characters long." */
 static int check_subject(const char *subject, core_err *err)
 {
     size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)subject; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)subject; *p;) {
         if (*p < 0x20 || *p == 0x7f)
             return invalid(err, "Subject");
-        chars += (*p & 0xC0) != 0x80;
+        size_t len = utf8_char_len(p);
+        if (!len)
+            return invalid(err, "Subject");
+        p += len;
+        chars++;
     }
     if (chars == 0 || chars >= 100)
         return invalid(err, "Subject");
@@ -2133,7 +2176,7 @@ int sns_op_list_tags_for_resource(sns_model *m, const cJSON *req, cJSON **out, c
     (void)d;
     topic t;
     const char *arn = str_field(req, "ResourceArn");
-    if (!arn || !topic_arn_name(arn))
+    if (!arn || !topic_arn_name(m, arn))
         return invalid(err, "ResourceArn");
     int rc = topic_load(m, arn, &t, err);
     if (rc <= 0)
@@ -2150,7 +2193,7 @@ static int tags_change(sns_model *m, const cJSON *req, const cJSON *add, const c
 {
     topic t;
     const char *arn = str_field(req, "ResourceArn");
-    if (!arn || !topic_arn_name(arn))
+    if (!arn || !topic_arn_name(m, arn))
         return invalid(err, "ResourceArn");
     int rc = topic_load(m, arn, &t, err);
     if (rc <= 0)

@@ -65,9 +65,15 @@ static int add_map(cJSON *obj, const core_form *form, const char *member, core_e
         cJSON *map = cJSON_AddObjectToObject(obj, member);
         for (size_t i = 0; i < n; i++) {
             const char *k = core_form_get(m[i], "key"), *v = core_form_get(m[i], "value");
-            if (!k)
-                continue;
-            cJSON_DeleteItemFromObjectCaseSensitive(map, k);
+            /* An entry without its key, or a key given twice, is refused: it
+             * is never dropped or overwritten in silence. */
+            if (!k || !*k || cJSON_GetObjectItemCaseSensitive(map, k)) {
+                core_err_set(err, 400, "InvalidParameter",
+                             "Invalid parameter: %s Reason: entry %zu %s", member, i + 1,
+                             !k || !*k ? "has no key" : "repeats a key given before");
+                core_form_members_free(m, n);
+                return CORE_ERROR;
+            }
             cJSON_AddStringToObject(map, k, v ? v : "");
         }
     }
@@ -85,9 +91,21 @@ static int add_message_attributes(cJSON *obj, const core_form *form, core_err *e
         cJSON *map = cJSON_AddObjectToObject(obj, "MessageAttributes");
         for (size_t i = 0; i < n; i++) {
             const char *name = core_form_get(m[i], "Name");
-            if (!name)
-                continue;
-            cJSON_DeleteItemFromObjectCaseSensitive(map, name);
+            if (!name || !*name || cJSON_GetObjectItemCaseSensitive(map, name)) {
+                char shown[72];
+                snprintf(shown, sizeof shown, "%s", name ? name : "");
+                for (char *c = shown; *c; c++)
+                    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                        *c = '?';
+                if (!name || !*name)
+                    core_err_set(err, 400, "ParameterValueInvalid",
+                                 "The request must contain non-empty message attribute name.");
+                else
+                    core_err_set(err, 400, "ParameterValueInvalid",
+                                 "The message attribute '%.64s' is given more than once.", shown);
+                core_form_members_free(m, n);
+                return CORE_ERROR;
+            }
             cJSON *v = cJSON_AddObjectToObject(map, name);
             static const char *const parts[] = {"DataType", "StringValue", "BinaryValue"};
             for (size_t k = 0; k < 3; k++) {

@@ -8,6 +8,7 @@
  * boto3, the AWS CLI and Step Functions: tests/compat/test_sns.py.)
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,6 +532,15 @@ Test(sns, publish_refuses_what_aws_refuses)
          "InvalidParameter", "Invalid parameter: Subject"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"tab\\there\"}",
          "InvalidParameter", "Invalid parameter: Subject"},
+        /* Subjects must be UTF-8: a stray byte, a cut sequence, an overlong form. */
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"a\xff\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"a\xc3\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"\xc0\xaf\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"\xed\xa0\x80\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageStructure\":\"xml\"}",
          "InvalidParameter", "Invalid parameter: MessageStructure"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"[1]\",\"MessageStructure\":\"json\"}",
@@ -963,6 +973,101 @@ Test(sns, query_forms_map_to_the_api_shapes)
     cr_assert_null(sns_form_request(f, &err));
     cr_assert_str_eq(err.type, "InvalidParameterValue");
     core_form_free(f);
+}
+
+/* A map entry or message attribute without its key, or with a key given
+ * twice, is refused: it is neither dropped nor overwritten in silence. */
+Test(sns, query_form_maps_refuse_missing_and_repeated_keys)
+{
+    static const struct {
+        const char *body, *type, *says;
+    } cases[] = {
+        {"Action=CreateTopic&Name=t&Attributes.entry.1.value=D", "InvalidParameter",
+         "Invalid parameter: Attributes Reason: entry 1 has no key"},
+        {"Action=CreateTopic&Name=t&Attributes.entry.1.key=&Attributes.entry.1.value=D",
+         "InvalidParameter", "Invalid parameter: Attributes Reason: entry 1 has no key"},
+        {"Action=CreateTopic&Name=t&Attributes.entry.1.key=DisplayName&Attributes.entry.1.value=A"
+         "&Attributes.entry.2.key=DisplayName&Attributes.entry.2.value=B", "InvalidParameter",
+         "Invalid parameter: Attributes Reason: entry 2 repeats a key given before"},
+        {"Action=Publish&MessageAttributes.entry.1.Value.DataType=String"
+         "&MessageAttributes.entry.1.Value.StringValue=s", "ParameterValueInvalid",
+         "The request must contain non-empty message attribute name."},
+        {"Action=Publish&MessageAttributes.entry.1.Name=&MessageAttributes.entry.1.Value.DataType=S",
+         "ParameterValueInvalid", "The request must contain non-empty message attribute name."},
+        {"Action=Publish&MessageAttributes.entry.1.Name=a%01&MessageAttributes.entry.2.Name=a%01",
+         "ParameterValueInvalid", "The message attribute 'a?' is given more than once."},
+        {"Action=PublishBatch&PublishBatchRequestEntries.member.1.Id=e"
+         "&PublishBatchRequestEntries.member.1.MessageAttributes.entry.3.Value.DataType=String",
+         "ParameterValueInvalid", "The request must contain non-empty message attribute name."},
+        /* Gaps and out-of-order indexes are fine; 0, a sign or a huge index are not. */
+        {"Action=Publish&MessageAttributes.entry.-1.Name=x", "InvalidParameterValue", NULL},
+        {"Action=Publish&MessageAttributes.entry.99999999999.Name=x", "InvalidParameterValue",
+         NULL},
+        {"Action=Publish&MessageAttributes.entry.1001.Name=x", "InvalidParameterValue", NULL},
+        {"Action=Publish&Tags.member.01.Key=x", "InvalidParameterValue", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        core_form *f = NULL;
+        core_err err;
+        core_err_clear(&err);
+        cr_assert_eq(core_form_parse(cases[i].body, strlen(cases[i].body), NULL, &f, &err),
+                     CORE_OK, "case %zu: %s", i, err.message);
+        cr_assert_null(sns_form_request(f, &err), "case %zu (%s) was accepted", i, cases[i].body);
+        cr_assert_eq(err.status, 400, "case %zu", i);
+        cr_assert_str_eq(err.type, cases[i].type, "case %zu: %s", i, err.message);
+        if (cases[i].says)
+            cr_assert_str_eq(err.message, cases[i].says, "case %zu", i);
+        core_form_free(f);
+    }
+    /* Gaps and indexes out of order keep every entry, ordered by index. */
+    cJSON *req = form_request("Action=Publish&MessageAttributes.entry.7.Name=b"
+                              "&MessageAttributes.entry.7.Value.DataType=String"
+                              "&MessageAttributes.entry.3.Name=a"
+                              "&MessageAttributes.entry.3.Value.DataType=String");
+    const cJSON *ma = cJSON_GetObjectItemCaseSensitive(req, "MessageAttributes");
+    cr_assert_eq(cJSON_GetArraySize(ma), 2);
+    cr_assert_str_eq(ma->child->string, "a");
+    cJSON_Delete(req);
+}
+
+/* An ARN of another region is what a client set for the wrong region sends:
+ * SNS answers 400 "Invalid parameter: TopicArn" (not 404), and changes nothing. */
+Test(sns, arns_of_another_region_are_invalid_parameters)
+{
+    create("orders");
+    cJSON *sub = ok("Subscribe", "{\"TopicArn\":\"" T "orders\",\"Protocol\":\"sqs\","
+                                 "\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\"}");
+    char other_sub[400], req[600];
+    snprintf(other_sub, sizeof other_sub, "%s", str(sub, "SubscriptionArn"));
+    memcpy(other_sub + strlen("arn:aws:sns:"), "eu-west-1", 9); /* same length as us-east-1 */
+    cJSON_Delete(sub);
+#define W "arn:aws:sns:eu-west-1:000000000000:orders"
+    static const struct {
+        const char *action, *req, *message;
+    } cases[] = {
+        {"Publish", "{\"TopicArn\":\"" W "\",\"Message\":\"m\"}", "Invalid parameter: TopicArn"},
+        {"Publish", "{\"TargetArn\":\"" W "\",\"Message\":\"m\"}", "Invalid parameter: TargetArn"},
+        {"Publish", "{\"TopicArn\":\"arn:aws:sns:us-east-10:000000000000:orders\","
+                    "\"Message\":\"m\"}", "Invalid parameter: TopicArn"},
+        {"Publish", "{\"TopicArn\":\"arn:aws:sns:us-east:000000000000:orders\","
+                    "\"Message\":\"m\"}", "Invalid parameter: TopicArn"},
+        {"Subscribe", "{\"TopicArn\":\"" W "\",\"Protocol\":\"sqs\","
+                      "\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\"}",
+         "Invalid parameter: TopicArn"},
+        {"GetTopicAttributes", "{\"TopicArn\":\"" W "\"}", "Invalid parameter: TopicArn"},
+        {"DeleteTopic", "{\"TopicArn\":\"" W "\"}", "Invalid parameter: TopicArn"},
+        {"PublishBatch", "{\"TopicArn\":\"" W "\",\"PublishBatchRequestEntries\":[{\"Id\":\"a\","
+                         "\"Message\":\"m\"}]}", "Invalid parameter: TopicArn"},
+        {"ListTagsForResource", "{\"ResourceArn\":\"" W "\"}", NULL},
+    };
+#undef W
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        fails(cases[i].action, cases[i].req, 400, "InvalidParameter", cases[i].message);
+    snprintf(req, sizeof req, "{\"SubscriptionArn\":\"%s\"}", other_sub);
+    fails("Unsubscribe", req, 400, "InvalidParameter", "Invalid parameter: SubscriptionArn");
+    fails("GetSubscriptionAttributes", req, 400, "InvalidParameter", NULL);
+    cr_assert_eq(cJSON_GetArraySize(deliveries), 0);
+    cr_assert_str_eq(topic_attr(T "orders", "SubscriptionsConfirmed"), "1");
 }
 
 Test(sns, xml_answers_have_aws_layout_and_length)
