@@ -675,5 +675,59 @@ class SNSLambda(unittest.TestCase):
                           "Subject": None, "Message": "to the function", "MessageAttributes": {}})
 
 
+class SNSLambdaPublishesAgain(unittest.TestCase):
+    """A function that publishes (through a Step Functions Express machine's
+    sns:publish: backend/lib's client speaks JSON protocols only) to a topic
+    whose lambda subscription is that same function: the inner publish invokes
+    the function again while the outer invocation still runs. The store lock is
+    released before functions are invoked, so nothing deadlocks."""
+
+    PROBE = "shoplocal-aws-client-probe"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = harness.Emulator("--template", "tests/lambda/template-awsclient.yaml",
+                                   "--functions", FUNCTIONS, "--threads", "4").start()
+        cls.sns = cls.emu.client("sns")
+        cls.lam = cls.emu.client("lambda")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.cleanup()
+
+    def test_a_subscribed_function_publishing_again_does_not_deadlock(self):
+        t = self.sns.create_topic(Name="loop")["TopicArn"]
+        fn = "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, self.PROBE)
+        sub = self.sns.subscribe(TopicArn=t, Protocol="lambda", Endpoint=fn)["SubscriptionArn"]
+        sfn = self.emu.client("stepfunctions")
+        sm = sfn.create_state_machine(name="republish", type="EXPRESS", roleArn=ROLE,
+                                      definition=json.dumps({"StartAt": "P", "States": {"P": {
+                                          "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                                          "Parameters": {"TopicArn": t, "Message": "from inside"},
+                                          "End": True}}}))["stateMachineArn"]
+        call = {"service": "states", "target": "AWSStepFunctions.StartSyncExecution",
+                "body": {"stateMachineArn": sm, "input": "{}"}}
+        started = time.monotonic()
+        r = self.lam.invoke(FunctionName=self.PROBE,
+                            Payload=json.dumps({"action": "calls", "calls": [call]}).encode())
+        self.assertLess(time.monotonic() - started, 30, "the nested publish took too long")
+        self.assertNotIn("FunctionError", r)
+        results = json.loads(r["Payload"].read())
+        self.assertTrue(results[0]["ok"], results)
+        self.assertEqual(results[0]["out"]["status"], "SUCCEEDED", results)
+        mid = json.loads(results[0]["out"]["output"])["MessageId"]
+        # The function was invoked with the SNS event of the inner publish (it
+        # answers that event with an error, which never fails the Publish).
+        recs = [m for m in outbox(self.emu, fn) if m["channel"] == "lambda"]
+        self.assertEqual(len(recs), 1)
+        ev = json.loads(recs[0]["body"])["Records"][0]
+        self.assertEqual((ev["EventSubscriptionArn"], ev["Sns"]["MessageId"],
+                          ev["Sns"]["Message"]), (sub, mid, "from inside"))
+        log = os.path.join(self.emu.data, "logs", "lambda", self.PROBE + ".log")
+        with open(log) as f:
+            self.assertEqual(f.read().count("START RequestId"), 2)
+        # And the service still answers afterwards.
+        self.assertEqual(self.sns.get_topic_attributes(TopicArn=t)["Attributes"]["TopicArn"], t)
+
 if __name__ == "__main__":
     sys.exit(harness.run(__name__))
