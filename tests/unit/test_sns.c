@@ -907,6 +907,140 @@ Test(sns, state_survives_a_reopen)
     cr_assert_eq(system(cmd), 0);
 }
 
+/* --- concurrency and atomicity ------------------------------------------------- */
+
+typedef struct race {
+    int publishes, ok, not_found, other;
+    char other_type[96];
+} race;
+
+static void *race_publisher(void *arg)
+{
+    race *r = arg;
+    cJSON *req = cJSON_Parse("{\"TopicArn\":\"" T "race\",\"Message\":\"m\"}");
+    cJSON *mine = cJSON_CreateArray();
+    for (int i = 0; i < r->publishes; i++) {
+        cJSON *out = NULL;
+        core_err err;
+        core_err_clear(&err);
+        int before = cJSON_GetArraySize(mine);
+        if (sns_model_run(model, sns_op_publish, req, &out, mine, &err) == CORE_OK) {
+            r->ok++;
+            /* A publish that succeeded recorded itself, whatever it raced. */
+            if (cJSON_GetArraySize(mine) <= before)
+                r->other++;
+        } else if (err.status == 404 && !strcmp(err.type, "NotFound")) {
+            r->not_found++;
+            if (cJSON_GetArraySize(mine) != before)
+                r->other++; /* a refused publish delivered something */
+        } else {
+            r->other++;
+            snprintf(r->other_type, sizeof r->other_type, "%s", err.type);
+        }
+        cJSON_Delete(out);
+    }
+    cJSON_Delete(mine);
+    cJSON_Delete(req);
+    return NULL;
+}
+
+/* Publishes racing DeleteTopic, CreateTopic, Subscribe and Unsubscribe on other
+ * threads: each publish either succeeds (and is recorded) or is 404 NotFound;
+ * nothing else, nothing torn, and the model answers normally afterwards. */
+Test(sns, publish_racing_delete_topic_and_unsubscribe_is_all_or_nothing)
+{
+    race a = {.publishes = 400}, b = {.publishes = 400};
+    pthread_t ta, tb;
+    cr_assert_eq(pthread_create(&ta, NULL, race_publisher, &a), 0);
+    cr_assert_eq(pthread_create(&tb, NULL, race_publisher, &b), 0);
+    cJSON *mine = cJSON_CreateArray();
+    cJSON *create_req = cJSON_Parse("{\"Name\":\"race\"}");
+    cJSON *delete_req = cJSON_Parse("{\"TopicArn\":\"" T "race\"}");
+    cJSON *sub_req = cJSON_Parse("{\"TopicArn\":\"" T "race\",\"Protocol\":\"sqs\","
+                                 "\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\"}");
+    int creates = 0;
+    for (int i = 0; i < 150; i++) {
+        cJSON *out = NULL;
+        core_err err;
+        core_err_clear(&err);
+        cr_assert_eq(sns_model_run(model, sns_op_create_topic, create_req, &out, mine, &err),
+                     CORE_OK, "%s", err.message);
+        cJSON_Delete(out);
+        creates++;
+        out = NULL;
+        cr_assert_eq(sns_model_run(model, sns_op_subscribe, sub_req, &out, mine, &err), CORE_OK,
+                     "%s", err.message);
+        char unsub[600];
+        snprintf(unsub, sizeof unsub, "{\"SubscriptionArn\":\"%s\"}", str(out, "SubscriptionArn"));
+        cJSON_Delete(out);
+        out = NULL;
+        if (i % 2) {
+            cJSON *u = cJSON_Parse(unsub);
+            cr_assert_eq(sns_model_run(model, sns_op_unsubscribe, u, &out, mine, &err), CORE_OK,
+                         "%s", err.message);
+            cJSON_Delete(u);
+            cJSON_Delete(out);
+            out = NULL;
+        }
+        cr_assert_eq(sns_model_run(model, sns_op_delete_topic, delete_req, &out, mine, &err),
+                     CORE_OK, "%s", err.message);
+        cJSON_Delete(out);
+    }
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    cr_assert_eq(a.other + b.other, 0, "a racing publish answered %s or was torn",
+                 a.other_type[0] ? a.other_type : b.other_type);
+    cr_assert_eq(a.ok + a.not_found, 400);
+    cr_assert_eq(b.ok + b.not_found, 400);
+    cr_assert_eq(creates, 150);
+    /* Deleted last: no topic, and no subscription left behind for it. */
+    fails("Publish", "{\"TopicArn\":\"" T "race\",\"Message\":\"m\"}", 404, "NotFound", NULL);
+    cJSON *list = ok("ListSubscriptions", "{}");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(list, "Subscriptions")), 0);
+    cJSON_Delete(list);
+    cJSON_Delete(mine);
+    cJSON_Delete(create_req);
+    cJSON_Delete(delete_req);
+    cJSON_Delete(sub_req);
+}
+
+/* An operation that wrote and then failed: sns_model_run's savepoint takes
+ * back every write and every delivery it had queued. */
+static int create_then_fail(sns_model *m, const cJSON *req, cJSON **out, cJSON *d,
+                            core_err *err)
+{
+    if (sns_op_create_topic(m, req, out, d, err) != CORE_OK)
+        return CORE_ERROR;
+    cJSON *sub = cJSON_Parse("{\"TopicArn\":\"" T "half\",\"Protocol\":\"email\","
+                             "\"Endpoint\":\"a@example.com\"}");
+    cJSON *sub_out = NULL;
+    int rc = sns_op_subscribe(m, sub, &sub_out, d, err);
+    cJSON_Delete(sub);
+    cJSON_Delete(sub_out);
+    cr_assert_eq(rc, CORE_OK, "%s", err->message);
+    cr_assert_gt(cJSON_GetArraySize(d), 0, "the confirmation was queued");
+    return core_err_set(err, 500, "InternalError", "failed after writing");
+}
+
+Test(sns, a_failed_operation_leaves_no_half_written_topic_or_subscription)
+{
+    cJSON *req = cJSON_Parse("{\"Name\":\"half\"}");
+    cJSON *out = NULL;
+    core_err err;
+    core_err_clear(&err);
+    cr_assert_eq(sns_model_run(model, create_then_fail, req, &out, deliveries, &err), CORE_ERROR);
+    cJSON_Delete(req);
+    cr_assert_null(out);
+    cr_assert_eq(err.status, 500);
+    cr_assert_eq(cJSON_GetArraySize(deliveries), 0, "the queued confirmation was taken back");
+    fails("GetTopicAttributes", "{\"TopicArn\":\"" T "half\"}", 404, "NotFound", NULL);
+    cJSON *list = ok("ListSubscriptions", "{}");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(list, "Subscriptions")), 0);
+    cJSON_Delete(list);
+    /* And the model goes on: the same topic can be created for real. */
+    create("half");
+}
+
 Test(sns, the_outbox_takes_every_sns_delivery_channel)
 {
     core_outbox *box = NULL;
