@@ -47,6 +47,7 @@
 #include "core/codec.h"
 #include "core/http.h"
 #include "core/store.h"
+#include "core/xml.h"
 
 #define ACCOUNT "000000000000"
 #define PAGE 100
@@ -1497,52 +1498,17 @@ static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *
     return CORE_OK;
 }
 
-/* Bytes of the well-formed UTF-8 character at p (NUL-terminated text), or 0
- * when it is not one: a stray continuation byte, a truncated sequence, an
- * overlong form, a surrogate or a code point over U+10FFFF. */
-static size_t utf8_char_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned int cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
 /* "Subjects must be UTF-8 text with no line breaks or control characters, and
  * less than 100 characters long." */
 static int check_subject(const char *subject, core_err *err)
 {
+    if (!core_xml_utf8_valid(subject, strlen(subject)))
+        return invalid(err, "Subject");
     size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)subject; *p;) {
+    for (const unsigned char *p = (const unsigned char *)subject; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
             return invalid(err, "Subject");
-        size_t len = utf8_char_len(p);
-        if (!len)
-            return invalid(err, "Subject");
-        p += len;
-        chars++;
+        chars += (*p & 0xC0) != 0x80;
     }
     if (chars == 0 || chars >= 100)
         return invalid(err, "Subject");

@@ -424,8 +424,12 @@ static void handle(void *ctx, const core_http_request *req, core_http_response *
         action = !strncmp(target, TARGET_PREFIX ".", sizeof TARGET_PREFIX)
                      ? target + sizeof TARGET_PREFIX
                      : NULL;
-        request = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len)
-                                : cJSON_CreateObject();
+        /* cJSON takes any bytes inside a string; AWS's JSON parsers take
+         * only UTF-8, and the answers and envelopes must stay UTF-8. */
+        request = !req->body_len ? cJSON_CreateObject()
+                  : core_xml_utf8_valid(req->body, req->body_len)
+                      ? cJSON_ParseWithLength(req->body, req->body_len)
+                      : NULL;
         if (!cJSON_IsObject(request)) {
             cJSON_Delete(request);
             core_err_set(&err, 400, "SerializationException", "The body is not a JSON object");

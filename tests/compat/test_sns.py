@@ -482,6 +482,15 @@ class SNS(unittest.TestCase):
             ("Action=CreateTopic&Name=t&Attributes.entry.99999999999.key=k", 400,
              "InvalidParameterValue"),
             ("Action=GetTopicAttributes&TopicArn=" + ORDERS + "-gone", 404, "NotFound"),
+            ("Action=Publish&Message=%FF&TopicArn=" + ORDERS, 400, "MalformedQueryString"),
+            ("Action=Publish&Message=m%&TopicArn=" + ORDERS, 400, "MalformedQueryString"),
+            ("Action=Publish&Message=m&TopicArn=" + ORDERS + "&Subject=%E2%82", 400,
+             "MalformedQueryString"),
+            ("Action=Publish&Message=m&TopicArn=" + ORDERS.replace("us-east-1", "eu-west-1"),
+             400, "InvalidParameter"),
+            ("Action=CreateTopic&Name=t&Attributes.entry.1.value=v", 400, "InvalidParameter"),
+            ("Action=Publish&Message=m&TopicArn=" + ORDERS
+             + "&MessageAttributes.entry.1.Value.DataType=String", 400, "ParameterValueInvalid"),
         ]
         for body, status, code in cases:
             got_status, hdrs, text = query(self.emu, body)
@@ -496,6 +505,24 @@ class SNS(unittest.TestCase):
         self.assertEqual(status, 413)
         self.assertEqual(ET.fromstring(text).find(NS + "Error/" + NS + "Code").text,
                          "RequestEntityTooLarge")
+
+    def test_query_content_type_with_charset_and_get_query_string(self):
+        where = urllib.parse.urlparse(self.emu.aws)
+        auth = ("AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/sns/aws4_request, "
+                "SignedHeaders=host, Signature=0")
+        for ctype in ("application/x-www-form-urlencoded; charset=utf-8",
+                      "application/x-www-form-urlencoded;charset=UTF-8"):
+            status, _, data = harness.http_raw(
+                where, "POST", "/", ("Action=Publish&TopicArn=%s&Message=%%C3%%A9" % ORDERS).encode(),
+                [("Authorization", auth), ("Content-Type", ctype)])
+            self.assertEqual(status, 200, (ctype, data))
+            self.assertIsNotNone(ET.fromstring(data.decode()).find(
+                NS + "PublishResult/" + NS + "MessageId"))
+        last = [m for m in outbox(self.emu, ORDERS) if m["channel"] == "topic"][-1]
+        self.assertEqual(last["body"], "\u00e9")
+        status, _, text = query(self.emu, "Action=ListTopics&Version=2010-03-31", method="GET")
+        self.assertEqual(status, 200, text)
+        self.assertEqual(ET.fromstring(text).tag, NS + "ListTopicsResponse")
 
     def test_json_form_for_in_process_callers(self):
         where = urllib.parse.urlparse(self.emu.aws)
@@ -512,6 +539,10 @@ class SNS(unittest.TestCase):
                                             "message": "Topic does not exist"})
         self.assertEqual(h["x-amzn-query-error"], "NotFound;Sender")
         status, h, data = harness.http_raw(where, "POST", "/", b"[1]", hdrs)
+        self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
+        # Not UTF-8 inside a JSON string: refused, not stored or echoed.
+        status, h, data = harness.http_raw(
+            where, "POST", "/", b'{"TopicArn": "' + ORDERS.encode() + b'", "Message": "\xff"}', hdrs)
         self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
         status, h, data = harness.http_raw(
             where, "POST", "/", b"{}", [("X-Amz-Target", "AmazonSimpleNotificationService.Fly")])

@@ -25,14 +25,16 @@ static core_form *parse_ok(const char *body)
 
 Test(core_form, decodes_names_and_values_with_escapes_and_plus)
 {
-    core_form *f = parse_ok("Action=Publish&Message=a+b%20c%26d%3D%2B&Subject=%C3%A9t%C3%A9");
-    cr_assert_eq(core_form_count(f), 3);
+    core_form *f = parse_ok("Action=Publish&Message=a+b%20c%26d%3D%2B&Subject=%C3%A9t%C3%A9"
+                            "&E=%F0%9F%98%80%EF%BF%BD");
+    cr_assert_eq(core_form_count(f), 4);
+    cr_assert_str_eq(core_form_get(f, "E"), "\xF0\x9F\x98\x80\xEF\xBF\xBD");
     cr_assert_str_eq(core_form_get(f, "Action"), "Publish");
     cr_assert_str_eq(core_form_get(f, "Message"), "a b c&d=+");
     cr_assert_str_eq(core_form_get(f, "Subject"), "\xC3\xA9t\xC3\xA9");
     cr_assert_null(core_form_get(f, "Nope"));
     cr_assert_str_eq(core_form_name_at(f, 1), "Message");
-    cr_assert_null(core_form_name_at(f, 3));
+    cr_assert_null(core_form_name_at(f, 4));
     core_form_free(f);
 }
 
@@ -70,6 +72,15 @@ Test(core_form, refuses_malformed_and_hostile_bodies)
         {"Message=a%00b", "MalformedQueryString", "NUL"},
         {"Na%00me=x", "MalformedQueryString", "NUL"},
         {"\x01\x02=%zz", "MalformedQueryString", "'\?\?'"},
+        /* Decoded text must be UTF-8: a stray byte, a cut sequence, an overlong
+         * '/', a surrogate, raw (unescaped) bad bytes, in a value or a name. */
+        {"Message=%FF", "MalformedQueryString", "'Message' is not valid UTF-8"},
+        {"Message=ab%C3", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=%C0%AF", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=%ED%A0%80", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=%F4%90%80%80", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=\xff\xfe", "MalformedQueryString", "not valid UTF-8"},
+        {"N%FFme=x", "MalformedQueryString", "'N?me' is not valid UTF-8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         core_form *f = (core_form *)1;
@@ -184,6 +195,7 @@ Test(core_form, refuses_malformed_and_huge_member_indexes)
         "A.entry.0.key=k",          "A.entry.007.key=k",     "A.entry.99999999999.key=k",
         "A.entry.1001.key=k",       "A.entry.-1.key=k",      "A.entry.1x.key=k",
         "A.entry..key=k",           "A.entry.key=k",         "A.entry.4294967297.key=k",
+        "A.entry.1.=k",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
         core_form *f = parse_ok(bodies[i]);
