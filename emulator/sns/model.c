@@ -1418,6 +1418,23 @@ int sns_op_set_subscription_attributes(sns_model *m, const cJSON *req, cJSON **o
 
 /* --- Publish ------------------------------------------------------------------ */
 
+/* 1 with *bytes the decoded size when s is padded base64 (the standard
+ * alphabet, a length that is a multiple of 4, at most two '=' at the end),
+ * else 0. */
+static int base64_bytes(const char *s, size_t *bytes)
+{
+    size_t len = strlen(s), pad = 0;
+    if (len % 4)
+        return 0;
+    while (pad < 2 && pad < len && s[len - 1 - pad] == '=')
+        pad++;
+    for (size_t i = 0; i < len - pad; i++)
+        if (core_base64_digit((unsigned char)s[i], 0) < 0)
+            return 0;
+    *bytes = len / 4 * 3 - pad;
+    return 1;
+}
+
 /* MessageAttributes checked as SNS checks them; *size grows by each
  * attribute's name, type and value bytes (they count toward the 256 KiB). */
 static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *err)
@@ -1462,7 +1479,15 @@ static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *
                 return core_err_set(err, 400, "ParameterValueInvalid",
                                     "The message attribute '%.64s' must contain non-empty message "
                                     "attribute value for message attribute type 'Binary'.", name);
-            *size += n + strlen(type) + strlen(bv);
+            /* A blob travels as base64 (the Query form and the JSON form
+             * alike); what counts toward the 256 KiB is the bytes it stands
+             * for, and text that is not base64 is refused, not passed on. */
+            size_t bytes = 0;
+            if (!base64_bytes(bv, &bytes))
+                return core_err_set(err, 400, "ParameterValueInvalid",
+                                    "The message attribute '%.64s' has an invalid binary value: "
+                                    "it is not base64.", name);
+            *size += n + strlen(type) + bytes;
             continue;
         }
         if (!sv || !*sv)

@@ -560,6 +560,31 @@ Test(sns, publish_refuses_what_aws_refuses)
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
          "\"DataType\":\"Binary\",\"StringValue\":\"x\"}}}", "ParameterValueInvalid", NULL},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
+         "\"DataType\":\"Binary\",\"BinaryValue\":\"not base64!\"}}}", "ParameterValueInvalid",
+         "The message attribute 'a' has an invalid binary value: it is not base64."},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
+         "\"DataType\":\"Binary\",\"BinaryValue\":\"AAE\"}}}", "ParameterValueInvalid", NULL},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{"
+         "\"a0\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a1\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a2\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a3\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a4\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a5\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a6\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a7\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a8\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a9\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"aa\":{\"DataType\":\"String\",\"StringValue\":\"v\"}}}", "InvalidParameter",
+         "Invalid parameter: MessageAttributes Reason: Number of message attributes [11] exceeds "
+         "the allowed maximum [10]."},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
+         "\"StringValue\":\"x\"}}}", "ParameterValueInvalid",
+         "The message attribute 'a' must contain non-empty message attribute type."},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\""
+         "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+         "890123456789\"}", "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
          "\"DataType\":\"Number\",\"StringValue\":\"1e999\"}}}", "ParameterValueInvalid",
          "Could not cast message attribute 'a' value to number."},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
@@ -596,6 +621,34 @@ Test(sns, publish_refuses_what_aws_refuses)
     big[262144] = '\0';
     snprintf(big_req, 262300, "{\"TopicArn\":\"" T "orders\",\"Message\":\"%s\"}", big);
     cJSON_Delete(ok("Publish", big_req));
+    /* Attributes count toward the limit as name + type + value bytes, a
+     * Binary value by the bytes its base64 stands for ("AAECAw==" is 4):
+     * 262144 - (1 + 6 + 4) bytes of message is exactly at the limit. */
+    for (int extra = 0; extra <= 1; extra++) {
+        big[262144 - 11 + extra] = '\0';
+        snprintf(big_req, 262300, "{\"TopicArn\":\"" T "orders\",\"Message\":\"%s\","
+                 "\"MessageAttributes\":{\"b\":{\"DataType\":\"Binary\",\"BinaryValue\":"
+                 "\"AAECAw==\"}}}", big);
+        if (extra)
+            fails("Publish", big_req, 400, "InvalidParameter", "Invalid parameter: Message too long");
+        else
+            cJSON_Delete(ok("Publish", big_req));
+        memset(big, 'x', 262145);
+    }
+    /* The limit is on UTF-8 bytes, not characters: 131072 two-byte characters
+     * fit, one more byte does not. */
+    char *wide = malloc(262300);
+    strcpy(wide, "{\"TopicArn\":\"" T "orders\",\"Message\":\"");
+    char *w = wide + strlen(wide);
+    for (int i = 0; i < 131072; i++) {
+        *w++ = '\xC3';
+        *w++ = '\xA9';
+    }
+    strcpy(w, "\"}");
+    cJSON_Delete(ok("Publish", wide));
+    strcpy(w, "x\"}");
+    fails("Publish", wide, 400, "InvalidParameter", "Invalid parameter: Message too long");
+    free(wide);
     free(big);
     free(big_req);
 }
