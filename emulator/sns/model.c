@@ -415,6 +415,11 @@ static int check_topic_attribute(const char *name, const char *value, int fifo, 
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
             return invalid(err, "ContentBasedDeduplication Reason: Invalid value [%.64s]. Must "
                            "be true or false.", value);
+    } else if (!strcmp(name, "FifoThroughputScope")) {
+        /* FIFO topics only, and one of two values; anything else would be
+         * stored and then steer deduplication. */
+        if (!fifo || (strcmp(value, "Topic") != 0 && strcmp(value, "MessageGroup") != 0))
+            return invalid(err, "FifoThroughputScope");
     } else if (!strcmp(name, "TracingConfig")) {
         if (strcmp(value, "PassThrough") != 0 && strcmp(value, "Active") != 0)
             return invalid(err, "TracingConfig: Invalid value [%.64s]. Must be PassThrough or "

@@ -242,9 +242,21 @@ Test(sns, set_topic_attributes_checks_names_and_values)
         "{\"TopicArn\":\"" T "orders\",\"AttributeName\":\"ContentBasedDeduplication\","
         "\"AttributeValue\":\"true\"}",
         "{\"TopicArn\":\"" T "orders\"}",
+        /* FifoThroughputScope: FIFO topics only, Topic or MessageGroup only. */
+        "{\"TopicArn\":\"" T "orders\",\"AttributeName\":\"FifoThroughputScope\","
+        "\"AttributeValue\":\"Topic\"}",
+        "{\"TopicArn\":\"" T "f.fifo\",\"AttributeName\":\"FifoThroughputScope\","
+        "\"AttributeValue\":\"Queue\"}",
+        "{\"TopicArn\":\"" T "f.fifo\",\"AttributeName\":\"FifoThroughputScope\","
+        "\"AttributeValue\":\"\"}",
     };
+    cJSON_Delete(ok("CreateTopic", "{\"Name\":\"f.fifo\",\"Attributes\":{\"FifoTopic\":\"true\"}}"));
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         fails("SetTopicAttributes", bad[i], 400, "InvalidParameter", NULL);
+    cJSON_Delete(ok("SetTopicAttributes", "{\"TopicArn\":\"" T "f.fifo\",\"AttributeName\":"
+                                          "\"FifoThroughputScope\",\"AttributeValue\":"
+                                          "\"MessageGroup\"}"));
+    cr_assert_str_eq(topic_attr(T "f.fifo", "FifoThroughputScope"), "MessageGroup");
     fails("SetTopicAttributes", "{\"TopicArn\":\"" T "gone\",\"AttributeName\":\"DisplayName\","
                                 "\"AttributeValue\":\"x\"}", 404, "NotFound", NULL);
 }
