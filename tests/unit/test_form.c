@@ -260,10 +260,20 @@ Test(core_xml, escapes_markup_quotes_and_white_space_controls)
         {"\xED\xA0\x80", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"\xEF\xBF\xBE", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"<![CDATA[x]]>", 13, "&lt;![CDATA[x]]&gt;"},
+        {"a\xE2\x82", 3, "a\xEF\xBF\xBD\xEF\xBF\xBD"}, /* a sequence cut by the end */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *out = xml_of(cases[i].in, cases[i].len);
         cr_assert_str_eq(out, cases[i].out, "case %zu", i);
+        /* core_xml_utf8_valid agrees: text written unchanged apart from
+         * escapes is valid, text that got a U+FFFD for a bad byte is not. */
+        int control = 0; /* a C0 control is valid UTF-8 but no XML character */
+        for (size_t k = 0; k < cases[i].len; k++)
+            control |= (unsigned char)cases[i].in[k] < 0x20 &&
+                       (!cases[i].in[k] || !strchr("\t\n\r", cases[i].in[k]));
+        int valid = control || !strstr(out, "\xEF\xBF\xBD");
+        cr_assert_eq(core_xml_utf8_valid(cases[i].in, cases[i].len), valid, "case %zu", i);
         free(out);
     }
 }
