@@ -972,6 +972,67 @@ Test(sns, state_survives_a_reopen)
     cr_assert_eq(system(cmd), 0);
 }
 
+/* The JSON form (Step Functions, in-process callers) carries types the Query
+ * form cannot: every operation, with each member it reads replaced in turn
+ * by a number, a boolean, null, an array, an object and an over-long string,
+ * answers OK or a 4xx error — never a crash, a 500 or a stored half. */
+Test(sns, every_operation_survives_members_of_the_wrong_type)
+{
+    cJSON_Delete(ok("CreateTopic", "{\"Name\":\"base\"}"));
+    cJSON_Delete(ok("CreateTopic", "{\"Name\":\"base.fifo\",\"Attributes\":{\"FifoTopic\":\"true\"}}"));
+    static const char *const actions[] = {
+        "CreateTopic", "DeleteTopic", "ListTopics", "GetTopicAttributes", "SetTopicAttributes",
+        "Subscribe", "ConfirmSubscription", "Unsubscribe", "ListSubscriptions",
+        "ListSubscriptionsByTopic", "GetSubscriptionAttributes", "SetSubscriptionAttributes",
+        "Publish", "PublishBatch", "ListTagsForResource", "TagResource", "UntagResource",
+    };
+    static const char *const members[] = {
+        "Name", "TopicArn", "TargetArn", "PhoneNumber", "SubscriptionArn", "ResourceArn",
+        "AttributeName", "AttributeValue", "Attributes", "Tags", "TagKeys", "Protocol",
+        "Endpoint", "Token", "NextToken", "Message", "Subject", "MessageStructure",
+        "MessageAttributes", "MessageGroupId", "MessageDeduplicationId",
+        "PublishBatchRequestEntries", "ReturnSubscriptionArn",
+    };
+    char *longtext = malloc(70000);
+    memset(longtext, 'a', 69999);
+    longtext[69999] = '\0';
+    const char *base = "{\"Name\":\"t\",\"TopicArn\":\"" T "base\",\"ResourceArn\":\"" T "base\","
+                       "\"AttributeName\":\"DisplayName\",\"AttributeValue\":\"v\","
+                       "\"Protocol\":\"sqs\",\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\","
+                       "\"Message\":\"m\",\"Token\":\"x\",\"TagKeys\":[\"k\"],"
+                       "\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\"}],"
+                       "\"PublishBatchRequestEntries\":[{\"Id\":\"a\",\"Message\":\"m\"}]}";
+    size_t runs = 0;
+    for (size_t a = 0; a < sizeof actions / sizeof *actions; a++) {
+        for (size_t k = 0; k < sizeof members / sizeof *members; k++) {
+            for (int v = 0; v < 6; v++) {
+                cJSON *req = cJSON_Parse(base);
+                cJSON *bad = v == 0   ? cJSON_CreateNumber(-1e300)
+                             : v == 1 ? cJSON_CreateTrue()
+                             : v == 2 ? cJSON_CreateNull()
+                             : v == 3 ? cJSON_Parse("[1,{},[null]]")
+                             : v == 4 ? cJSON_Parse("{\"\":{\"DataType\":5},\"x\":[]}")
+                                      : cJSON_CreateString(longtext);
+                cJSON_DeleteItemFromObjectCaseSensitive(req, members[k]);
+                cJSON_AddItemToObject(req, members[k], bad);
+                cJSON *out = NULL;
+                core_err err;
+                core_err_clear(&err);
+                int rc = sns_model_run(model, sns_op_find(actions[a]), req, &out, deliveries, &err);
+                cr_assert(rc == CORE_OK || (err.status >= 400 && err.status < 500),
+                          "%s with %s of kind %d: %d %s %s", actions[a], members[k], v, err.status,
+                          err.type, err.message);
+                cr_assert(rc == CORE_OK || !out, "%s: an error with an answer", actions[a]);
+                cJSON_Delete(out);
+                cJSON_Delete(req);
+                runs++;
+            }
+        }
+    }
+    free(longtext);
+    cr_assert_eq(runs, 17 * 23 * 6);
+}
+
 /* --- concurrency and atomicity ------------------------------------------------- */
 
 typedef struct race {
