@@ -74,6 +74,8 @@ static const char *const migrations[] = {
     "CREATE TABLE dedup (topic_arn TEXT NOT NULL, dedup_id TEXT NOT NULL,"
     "  message_id TEXT NOT NULL, sequence TEXT, expires_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (topic_arn, dedup_id));",
+    /* 2: expired deduplication ids are purged by age. */
+    "CREATE INDEX dedup_expiry ON dedup(expires_ms);",
 };
 
 int sns_model_open(const char *dir, const char *region, core_clock *clock, sns_model **out,
@@ -1979,8 +1981,22 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
             snprintf(dedup_scoped, sizeof dedup_scoped, "%s\n%s", group, dedup);
             dedup = dedup_scoped;
         }
+        /* Ids past their window are purged (by the expiry index, so the cost
+         * is the rows that expired): a stream of unique ids keeps at most 5
+         * minutes' worth, not every id ever sent. */
+        sqlite3_stmt *st = core_store_stmt(m->store, "DELETE FROM dedup WHERE expires_ms <= ?",
+                                           err);
+        int purged = st ? sqlite3_bind_int64(st, 1, now_ms(m)) == SQLITE_OK &&
+                              sqlite3_step(st) == SQLITE_DONE
+                        : 0;
+        if (st)
+            sqlite3_reset(st);
+        if (!purged) {
+            cJSON_Delete(structured);
+            return store_failed(err);
+        }
         /* Inside the 5-minute window a duplicate is accepted and dropped. */
-        sqlite3_stmt *st = core_store_stmt(m->store,
+        st = core_store_stmt(m->store,
                                            "SELECT message_id, sequence FROM dedup WHERE "
                                            "topic_arn = ? AND dedup_id = ? AND expires_ms > ?",
                                            err);

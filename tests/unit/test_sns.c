@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -970,6 +971,79 @@ Test(sns, state_survives_a_reopen)
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+static int dedup_rows(const char *dir)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/sns.db", dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM dedup", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A FIFO topic's sequence numbers and deduplication window survive a reopen
+ * of sns.db; ids past the 5-minute window are purged, so a stream of unique
+ * ids does not grow the database for ever. */
+Test(sns, fifo_state_survives_a_reopen_and_expired_dedup_ids_are_purged)
+{
+    char dir[] = "/tmp/sns-test-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    sns_model *m = NULL;
+    core_err err;
+    cr_assert_eq(sns_model_open(dir, "us-east-1", clk, &m, &err), CORE_OK, "%s", err.message);
+    cJSON *req = cJSON_Parse("{\"Name\":\"f.fifo\",\"Attributes\":{\"FifoTopic\":\"true\"}}");
+    cJSON *out = NULL;
+    cr_assert_eq(sns_model_run(m, sns_op_create_topic, req, &out, deliveries, &err), CORE_OK);
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    char text[300], first_id[64] = "";
+    for (int i = 0; i < 50; i++) {
+        snprintf(text, sizeof text, "{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\","
+                 "\"MessageGroupId\":\"g\",\"MessageDeduplicationId\":\"d%d\"}", i);
+        req = cJSON_Parse(text);
+        cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK,
+                     "%s", err.message);
+        if (!i)
+            snprintf(first_id, sizeof first_id, "%s", str(out, "MessageId"));
+        cJSON_Delete(out);
+        cJSON_Delete(req);
+    }
+    sns_model_close(m);
+    cr_assert_eq(dedup_rows(dir), 50);
+    cr_assert_eq(sns_model_open(dir, "us-east-1", clk, &m, &err), CORE_OK, "%s", err.message);
+    /* After the reopen: d0 is still a duplicate (its first id answers), and
+     * the next message continues the sequence. */
+    req = cJSON_Parse("{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\",\"MessageGroupId\":\"g\","
+                      "\"MessageDeduplicationId\":\"d0\"}");
+    cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK);
+    cr_assert_str_eq(str(out, "MessageId"), first_id);
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    req = cJSON_Parse("{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\",\"MessageGroupId\":\"g\","
+                      "\"MessageDeduplicationId\":\"new\"}");
+    cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK);
+    cr_assert_str_eq(str(out, "SequenceNumber"), "10000000000000000051");
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    /* Past the window, the next publish purges the 50 old ids. */
+    core_clock_advance_ms(clk, 5 * 60 * 1000 + 1);
+    req = cJSON_Parse("{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\",\"MessageGroupId\":\"g\","
+                      "\"MessageDeduplicationId\":\"d0\"}");
+    cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK);
+    cr_assert_str_neq(str(out, "MessageId"), first_id, "d0 is new again past the window");
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    sns_model_close(m);
+    cr_assert_eq(dedup_rows(dir), 1);
+    snprintf(text, sizeof text, "rm -rf %s", dir);
+    cr_assert_eq(system(text), 0);
 }
 
 /* The JSON form (Step Functions, in-process callers) carries types the Query
