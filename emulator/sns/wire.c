@@ -355,9 +355,24 @@ static void answer_json_error(core_http_response *resp, const core_http_request 
                               const core_err *err)
 {
     const char *shape = sns_error_shape(err->type);
+    /* A message quoting the caller's text ("'%.64s'") may have cut a UTF-8
+     * sequence; cJSON would print the stray bytes, so they become '?'
+     * (the XML writer puts U+FFFD in their place). */
+    char message[sizeof err->message];
+    snprintf(message, sizeof message, "%s", err->message);
+    for (size_t i = 0, n = strlen(message); i < n;) {
+        size_t len = 1;
+        while (len <= 4 && i + len <= n && !core_xml_utf8_valid(message + i, len))
+            len++;
+        if (len > 4 || i + len > n) {
+            message[i++] = '?';
+            continue;
+        }
+        i += len;
+    }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "__type", shape);
-    cJSON_AddStringToObject(body, "message", err->message);
+    cJSON_AddStringToObject(body, "message", message);
     core_http_response_json(resp, error_status(err), "application/x-amz-json-1.0", body);
     cJSON_Delete(body);
     core_http_response_header(resp, "x-amzn-RequestId", req->request_id, 0);

@@ -540,6 +540,15 @@ class SNS(unittest.TestCase):
         self.assertEqual(h["x-amzn-query-error"], "NotFound;Sender")
         status, h, data = harness.http_raw(where, "POST", "/", b"[1]", hdrs)
         self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
+        # An error quoting 64 bytes of the caller's text cut inside a UTF-8
+        # character: the answer is still UTF-8 JSON.
+        name = "a" * 63 + "\u00e9"
+        body = json.dumps({"TopicArn": ORDERS, "Message": "m", "MessageAttributes": {
+            name: {"DataType": "String", "StringValue": "v"}}}).encode()
+        status, h, data = harness.http_raw(where, "POST", "/", body, hdrs)
+        self.assertEqual(status, 400)
+        doc = json.loads(data.decode("utf-8"))
+        self.assertIn("'" + "a" * 63 + "?'", doc["message"])
         # Not UTF-8 inside a JSON string: refused, not stored or echoed.
         status, h, data = harness.http_raw(
             where, "POST", "/", b'{"TopicArn": "' + ORDERS.encode() + b'", "Message": "\xff"}', hdrs)

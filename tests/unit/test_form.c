@@ -93,6 +93,15 @@ Test(core_form, refuses_malformed_and_hostile_bodies)
         cr_assert_str_eq(err.type, cases[i].type, "case %zu", i);
         cr_assert(strstr(err.message, cases[i].says), "case %zu: %s", i, err.message);
     }
+    /* A raw NUL byte (not %00) inside the body, in a value and in a name. */
+    static const char raw_value[] = "a=1&Message=x\0y&b=2", raw_name[] = "a=1&N\0=x";
+    core_form *f = (core_form *)1;
+    core_err err;
+    cr_assert_eq(core_form_parse(raw_value, sizeof raw_value - 1, NULL, &f, &err), CORE_ERROR);
+    cr_assert_null(f);
+    cr_assert(strstr(err.message, "NUL"), "%s", err.message);
+    cr_assert_eq(core_form_parse(raw_name, sizeof raw_name - 1, NULL, &f, &err), CORE_ERROR);
+    cr_assert_str_eq(err.type, "MalformedQueryString");
 }
 
 Test(core_form, refuses_oversized_bodies_names_and_pair_counts)
