@@ -450,6 +450,11 @@ static int check_tags(const cJSON *tags, core_err *err)
         const char *k = str_field(t, "Key"), *v = str_field(t, "Value");
         if (!k || !v || !*k || strlen(k) > 128 || strlen(v) > 256)
             return invalid(err, "Tags");
+        /* One key twice in one request (AWS's answer; a key the topic has
+         * already is overwritten by TagResource, not refused). */
+        for (const cJSON *u = tags->child; u != t; u = u->next)
+            if (!strcmp(str_field(u, "Key"), k))
+                return invalid(err, "Duplicated keys are not allowed.");
     }
     return CORE_OK;
 }

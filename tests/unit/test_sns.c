@@ -886,6 +886,17 @@ Test(sns, tags_are_added_listed_and_removed)
     free(text);
     cJSON_Delete(out);
     fails("ListTagsForResource", "{\"ResourceArn\":\"" T "gone\"}", 404, "ResourceNotFound", NULL);
+    /* One key twice in one request is refused (and changes nothing). */
+    fails("TagResource", "{\"ResourceArn\":\"" T "orders\",\"Tags\":[{\"Key\":\"c\",\"Value\":"
+                         "\"1\"},{\"Key\":\"c\",\"Value\":\"2\"}]}", 400, "InvalidParameter",
+          "Invalid parameter: Duplicated keys are not allowed.");
+    fails("CreateTopic", "{\"Name\":\"dup\",\"Tags\":[{\"Key\":\"c\",\"Value\":\"1\"},"
+                         "{\"Key\":\"c\",\"Value\":\"1\"}]}", 400, "InvalidParameter",
+          "Invalid parameter: Duplicated keys are not allowed.");
+    out = ok("ListTagsForResource", "{\"ResourceArn\":\"" T "orders\"}");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(out, "Tags")), 1);
+    cJSON_Delete(out);
+    fails("GetTopicAttributes", "{\"TopicArn\":\"" T "dup\"}", 404, "NotFound", NULL);
 }
 
 /* --- the template and storage --------------------------------------------------- */
