@@ -1857,7 +1857,10 @@ static int fan_out(sns_model *m, const publication *p, cJSON *deliveries, core_e
         if (!strcmp(protocol, "email")) {
             char unsub[1200], cert[300];
             signing_urls(m, arn, cert, sizeof cert, unsub, sizeof unsub);
-            size_t len = strlen(msg) + 1600;
+            /* Room for the message, the footer's fixed text (under 500
+             * bytes), the region, the ARN and the endpoint (an address of
+             * any length), so nothing is cut. */
+            size_t len = strlen(msg) + strlen(m->region) + strlen(arn) + strlen(endpoint) + 600;
             char *body = malloc(len);
             if (body) {
                 snprintf(body, len,

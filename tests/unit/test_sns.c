@@ -1118,6 +1118,28 @@ Test(sns, every_operation_survives_members_of_the_wrong_type)
     cr_assert_eq(runs, 17 * 23 * 6);
 }
 
+/* An email delivery keeps the whole unsubscribe footer however long the
+ * address (it was cut at a fixed 1,600 bytes of room). */
+Test(sns, an_email_to_a_long_address_keeps_its_whole_footer)
+{
+    sns_model_set_auto_confirm(model, 1);
+    create("orders");
+    char local[3001];
+    memset(local, 'a', 3000);
+    local[3000] = '\0';
+    char *req = malloc(4000);
+    snprintf(req, 4000, "{\"TopicArn\":\"" T "orders\",\"Protocol\":\"email\",\"Endpoint\":"
+             "\"%s@example.com\"}", local);
+    cJSON_Delete(ok("Subscribe", req));
+    free(req);
+    cJSON_Delete(ok("Publish", "{\"TopicArn\":\"" T "orders\",\"Message\":\"hello\"}"));
+    const char *body = str(last_delivery("email"), "body");
+    cr_assert(!strncmp(body, "hello\n\n--\n", 10), "%.40s", body);
+    cr_assert(strstr(body, local), "the address is in the footer");
+    const char *tail = "please contact us at https://aws.amazon.com/support";
+    cr_assert_str_eq(body + strlen(body) - strlen(tail), tail, "the footer is whole");
+}
+
 /* --- concurrency and atomicity ------------------------------------------------- */
 
 typedef struct race {
