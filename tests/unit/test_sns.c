@@ -4,7 +4,11 @@
  * pagination, the template's topics), the Query protocol's form-to-request
  * mapping and XML answers (wire.c), and Step Functions' sns:publish
  * (stepfunctions/task.c) against a stand-in service. Malformed, oversized and
- * hostile requests are refused with AWS's codes and wording. (The wire with
+ * hostile requests are refused with AWS's codes and wording (members of the
+ * wrong JSON type for every operation, other-region ARNs, keyless or repeated
+ * map entries); publishes racing DeleteTopic/Unsubscribe on other threads are
+ * all-or-nothing, a failed operation leaves nothing half-written, and FIFO
+ * state survives a reopen of sns.db. (The wire with
  * boto3, the AWS CLI and Step Functions: tests/compat/test_sns.py.)
  */
 #include <criterion/criterion.h>
