@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/xml.h"
 
 const core_form_limits core_form_default_limits = {
     .max_body = 16u << 20,
@@ -159,6 +160,15 @@ int core_form_parse(const char *body, size_t len, const core_form_limits *limits
                                 "The query string contains a syntax error: a malformed %%-escape "
                                 "or an encoded NUL byte in parameter '%s'", shown);
         }
+        if (!core_xml_utf8_valid(name, name_len) || !core_xml_utf8_valid(value, value_len)) {
+            printable(shown, sizeof shown, name, name_len);
+            free(name);
+            free(value);
+            core_form_free(form);
+            return core_err_set(err, 400, "MalformedQueryString",
+                                "The query string contains a syntax error: parameter '%s' is "
+                                "not valid UTF-8", shown);
+        }
         if (name_len > limits->max_name) {
             free(name);
             free(value);
@@ -256,7 +266,10 @@ int core_form_members(const core_form *form, const char *prefix, size_t max_memb
         const char *d = name + plen + 1;
         size_t digits = strspn(d, "0123456789");
         uint64_t index = 0;
-        int ok = digits > 0 && digits <= 9 && d[0] != '0' && (d[digits] == '\0' || d[digits] == '.');
+        /* "prefix.N" or "prefix.N.rest" with a non-empty rest: "prefix.N." is
+         * malformed (it would name the same member part as "prefix.N"). */
+        int ok = digits > 0 && digits <= 9 && d[0] != '0' &&
+                 (d[digits] == '\0' || (d[digits] == '.' && d[digits + 1] != '\0'));
         for (size_t k = 0; ok && k < digits; k++)
             index = index * 10 + (uint64_t)(d[k] - '0');
         if (!ok || index > max_members) {

@@ -12,13 +12,15 @@
  * It is a parser of untrusted input, so it is strict and bounded:
  *   - every name and value is percent-decoded ('+' is a space); a bad escape
  *     ('%' without two hex digits), a decoded NUL byte (%00), a pair without
- *     '=', an empty name, or a name given twice is refused with HTTP 400
+ *     '=', an empty name, a name or value that is not well-formed UTF-8 once
+ *     decoded, or a name given twice is refused with HTTP 400
  *     MalformedQueryString naming the offending name — never guessed at;
  *   - a body over limits.max_body bytes is 413 RequestEntityTooLarge, a name
  *     over limits.max_name bytes or more than limits.max_pairs pairs is 400
  *     MalformedQueryString: nothing is ever silently truncated;
  *   - member indexes are decimal 1..max_members with no sign and no leading
- *     zero; anything else (0, 007, 99999999999, -1, 1x) is 400
+ *     zero, and "prefix.N." (a dot with nothing after it) is malformed;
+ *     anything else (0, 007, 99999999999, -1, 1x) is 400
  *     InvalidParameterValue naming the member.
  * The pairs keep the order they were sent in.
  */

@@ -88,6 +88,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+int core_xml_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < len;) {
+        size_t step = utf8_len(s + i, len - i);
+        if (!step)
+            return 0;
+        i += step;
+    }
+    return 1;
+}
+
 void core_xml_text(core_xml *x, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;

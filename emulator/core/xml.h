@@ -55,4 +55,10 @@ char *core_xml_take(core_xml *x, size_t *len);
 /* Drop the document; x is empty again. */
 void core_xml_release(core_xml *x);
 
+/* 1 when text[0..len) is well-formed UTF-8 (no stray continuation byte, cut
+ * sequence, overlong form, surrogate, code point over U+10FFFF, U+FFFE or
+ * U+FFFF), else 0. The test core_xml_text applies before it writes U+FFFD in
+ * place of a bad byte; parsers use it to refuse such text up front. */
+int core_xml_utf8_valid(const char *text, size_t len);
+
 #endif

@@ -47,6 +47,7 @@
 #include "core/codec.h"
 #include "core/http.h"
 #include "core/store.h"
+#include "core/xml.h"
 
 #define ACCOUNT "000000000000"
 #define PAGE 100
@@ -73,6 +74,8 @@ static const char *const migrations[] = {
     "CREATE TABLE dedup (topic_arn TEXT NOT NULL, dedup_id TEXT NOT NULL,"
     "  message_id TEXT NOT NULL, sequence TEXT, expires_ms INTEGER NOT NULL,"
     "  PRIMARY KEY (topic_arn, dedup_id));",
+    /* 2: expired deduplication ids are purged by age. */
+    "CREATE INDEX dedup_expiry ON dedup(expires_ms);",
 };
 
 int sns_model_open(const char *dir, const char *region, core_clock *clock, sns_model **out,
@@ -257,14 +260,20 @@ static int valid_topic_name(const char *name, int fifo)
     return 1;
 }
 
-/* arn:aws:sns:<region>:<12 digits>:<name>; the name (borrowed) or NULL. */
-static const char *topic_arn_name(const char *arn)
+/* arn:aws:sns:<region>:<12 digits>:<name>; the name (borrowed) or NULL. The
+ * region must be the model's: SNS answers an ARN of another region (a client
+ * configured for the wrong region) 400 "Invalid parameter: TopicArn", not
+ * 404 NotFound. */
+static const char *topic_arn_name(const sns_model *m, const char *arn)
 {
     if (!arn || strncmp(arn, "arn:aws:sns:", 12) != 0)
         return NULL;
     const char *region = arn + 12;
     const char *c1 = strchr(region, ':');
     if (!c1 || c1 == region)
+        return NULL;
+    size_t rlen = strlen(m->region);
+    if ((size_t)(c1 - region) != rlen || strncmp(region, m->region, rlen) != 0)
         return NULL;
     const char *acct = c1 + 1;
     const char *c2 = strchr(acct, ':');
@@ -337,7 +346,7 @@ static int topic_require(sns_model *m, const char *member, const char *arn, topi
 {
     if (!arn)
         return invalid(err, "%s", member);
-    if (!topic_arn_name(arn))
+    if (!topic_arn_name(m, arn))
         return invalid(err, "%s", member);
     int rc = topic_load(m, arn, t, err);
     if (rc < 0)
@@ -408,6 +417,11 @@ static int check_topic_attribute(const char *name, const char *value, int fifo, 
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
             return invalid(err, "ContentBasedDeduplication Reason: Invalid value [%.64s]. Must "
                            "be true or false.", value);
+    } else if (!strcmp(name, "FifoThroughputScope")) {
+        /* FIFO topics only, and one of two values; anything else would be
+         * stored and then steer deduplication. */
+        if (!fifo || (strcmp(value, "Topic") != 0 && strcmp(value, "MessageGroup") != 0))
+            return invalid(err, "FifoThroughputScope");
     } else if (!strcmp(name, "TracingConfig")) {
         if (strcmp(value, "PassThrough") != 0 && strcmp(value, "Active") != 0)
             return invalid(err, "TracingConfig: Invalid value [%.64s]. Must be PassThrough or "
@@ -436,6 +450,11 @@ static int check_tags(const cJSON *tags, core_err *err)
         const char *k = str_field(t, "Key"), *v = str_field(t, "Value");
         if (!k || !v || !*k || strlen(k) > 128 || strlen(v) > 256)
             return invalid(err, "Tags");
+        /* One key twice in one request (AWS's answer; a key the topic has
+         * already is overwritten by TagResource, not refused). */
+        for (const cJSON *u = tags->child; u != t; u = u->next)
+            if (!strcmp(str_field(u, "Key"), k))
+                return invalid(err, "Duplicated keys are not allowed.");
     }
     return CORE_OK;
 }
@@ -580,7 +599,7 @@ int sns_op_delete_topic(sns_model *m, const cJSON *req, cJSON **out, cJSON *d, c
 {
     (void)d;
     const char *arn = str_field(req, "TopicArn");
-    if (!arn || !topic_arn_name(arn))
+    if (!arn || !topic_arn_name(m, arn))
         return invalid(err, "TopicArn");
     sqlite3_stmt *st = core_store_stmt(m->store, "DELETE FROM subscriptions WHERE topic_arn = ?",
                                        err);
@@ -1180,7 +1199,7 @@ int sns_op_confirm_subscription(sns_model *m, const cJSON *req, cJSON **out, cJS
 }
 
 /* arn:aws:sns:<region>:<acct>:<topic>:<id>: the topic ARN's length, or 0. */
-static size_t subscription_topic_len(const char *arn)
+static size_t subscription_topic_len(const sns_model *m, const char *arn)
 {
     const char *last = arn ? strrchr(arn, ':') : NULL;
     if (!last || !last[1])
@@ -1191,14 +1210,14 @@ static size_t subscription_topic_len(const char *arn)
         return 0;
     memcpy(buf, arn, n);
     buf[n] = '\0';
-    return topic_arn_name(buf) ? n : 0;
+    return topic_arn_name(m, buf) ? n : 0;
 }
 
 int sns_op_unsubscribe(sns_model *m, const cJSON *req, cJSON **out, cJSON *d, core_err *err)
 {
     (void)d;
     const char *arn = str_field(req, "SubscriptionArn");
-    size_t tn = subscription_topic_len(arn);
+    size_t tn = subscription_topic_len(m, arn);
     if (!tn)
         return invalid(err, "SubscriptionArn");
     sqlite3_stmt *st = core_store_stmt(m->store, "DELETE FROM subscriptions WHERE arn = ?", err);
@@ -1313,7 +1332,7 @@ static void subscription_release(subscription *s)
 static int subscription_require(sns_model *m, const char *arn, subscription *s, core_err *err)
 {
     memset(s, 0, sizeof *s);
-    if (!subscription_topic_len(arn))
+    if (!subscription_topic_len(m, arn))
         return invalid(err, "SubscriptionArn");
     sqlite3_stmt *st = core_store_stmt(m->store,
                                        "SELECT id, arn, topic_arn, protocol, endpoint, pending, "
@@ -1411,6 +1430,23 @@ int sns_op_set_subscription_attributes(sns_model *m, const cJSON *req, cJSON **o
 
 /* --- Publish ------------------------------------------------------------------ */
 
+/* 1 with *bytes the decoded size when s is padded base64 (the standard
+ * alphabet, a length that is a multiple of 4, at most two '=' at the end),
+ * else 0. */
+static int base64_bytes(const char *s, size_t *bytes)
+{
+    size_t len = strlen(s), pad = 0;
+    if (len % 4)
+        return 0;
+    while (pad < 2 && pad < len && s[len - 1 - pad] == '=')
+        pad++;
+    for (size_t i = 0; i < len - pad; i++)
+        if (core_base64_digit((unsigned char)s[i], 0) < 0)
+            return 0;
+    *bytes = len / 4 * 3 - pad;
+    return 1;
+}
+
 /* MessageAttributes checked as SNS checks them; *size grows by each
  * attribute's name, type and value bytes (they count toward the 256 KiB). */
 static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *err)
@@ -1455,7 +1491,15 @@ static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *
                 return core_err_set(err, 400, "ParameterValueInvalid",
                                     "The message attribute '%.64s' must contain non-empty message "
                                     "attribute value for message attribute type 'Binary'.", name);
-            *size += n + strlen(type) + strlen(bv);
+            /* A blob travels as base64 (the Query form and the JSON form
+             * alike); what counts toward the 256 KiB is the bytes it stands
+             * for, and text that is not base64 is refused, not passed on. */
+            size_t bytes = 0;
+            if (!base64_bytes(bv, &bytes))
+                return core_err_set(err, 400, "ParameterValueInvalid",
+                                    "The message attribute '%.64s' has an invalid binary value: "
+                                    "it is not base64.", name);
+            *size += n + strlen(type) + bytes;
             continue;
         }
         if (!sv || !*sv)
@@ -1495,6 +1539,8 @@ static int check_message_attributes(const cJSON *attrs, size_t *size, core_err *
  * less than 100 characters long." */
 static int check_subject(const char *subject, core_err *err)
 {
+    if (!core_xml_utf8_valid(subject, strlen(subject)))
+        return invalid(err, "Subject");
     size_t chars = 0;
     for (const unsigned char *p = (const unsigned char *)subject; *p; p++) {
         if (*p < 0x20 || *p == 0x7f)
@@ -1811,7 +1857,10 @@ static int fan_out(sns_model *m, const publication *p, cJSON *deliveries, core_e
         if (!strcmp(protocol, "email")) {
             char unsub[1200], cert[300];
             signing_urls(m, arn, cert, sizeof cert, unsub, sizeof unsub);
-            size_t len = strlen(msg) + 1600;
+            /* Room for the message, the footer's fixed text (under 500
+             * bytes), the region, the ARN and the endpoint (an address of
+             * any length), so nothing is cut. */
+            size_t len = strlen(msg) + strlen(m->region) + strlen(arn) + strlen(endpoint) + 600;
             char *body = malloc(len);
             if (body) {
                 snprintf(body, len,
@@ -1940,8 +1989,22 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
             snprintf(dedup_scoped, sizeof dedup_scoped, "%s\n%s", group, dedup);
             dedup = dedup_scoped;
         }
+        /* Ids past their window are purged (by the expiry index, so the cost
+         * is the rows that expired): a stream of unique ids keeps at most 5
+         * minutes' worth, not every id ever sent. */
+        sqlite3_stmt *st = core_store_stmt(m->store, "DELETE FROM dedup WHERE expires_ms <= ?",
+                                           err);
+        int purged = st ? sqlite3_bind_int64(st, 1, now_ms(m)) == SQLITE_OK &&
+                              sqlite3_step(st) == SQLITE_DONE
+                        : 0;
+        if (st)
+            sqlite3_reset(st);
+        if (!purged) {
+            cJSON_Delete(structured);
+            return store_failed(err);
+        }
         /* Inside the 5-minute window a duplicate is accepted and dropped. */
-        sqlite3_stmt *st = core_store_stmt(m->store,
+        st = core_store_stmt(m->store,
                                            "SELECT message_id, sequence FROM dedup WHERE "
                                            "topic_arn = ? AND dedup_id = ? AND expires_ms > ?",
                                            err);
@@ -2133,7 +2196,7 @@ int sns_op_list_tags_for_resource(sns_model *m, const cJSON *req, cJSON **out, c
     (void)d;
     topic t;
     const char *arn = str_field(req, "ResourceArn");
-    if (!arn || !topic_arn_name(arn))
+    if (!arn || !topic_arn_name(m, arn))
         return invalid(err, "ResourceArn");
     int rc = topic_load(m, arn, &t, err);
     if (rc <= 0)
@@ -2150,7 +2213,7 @@ static int tags_change(sns_model *m, const cJSON *req, const cJSON *add, const c
 {
     topic t;
     const char *arn = str_field(req, "ResourceArn");
-    if (!arn || !topic_arn_name(arn))
+    if (!arn || !topic_arn_name(m, arn))
         return invalid(err, "ResourceArn");
     int rc = topic_load(m, arn, &t, err);
     if (rc <= 0)

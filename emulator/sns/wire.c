@@ -65,9 +65,15 @@ static int add_map(cJSON *obj, const core_form *form, const char *member, core_e
         cJSON *map = cJSON_AddObjectToObject(obj, member);
         for (size_t i = 0; i < n; i++) {
             const char *k = core_form_get(m[i], "key"), *v = core_form_get(m[i], "value");
-            if (!k)
-                continue;
-            cJSON_DeleteItemFromObjectCaseSensitive(map, k);
+            /* An entry without its key, or a key given twice, is refused: it
+             * is never dropped or overwritten in silence. */
+            if (!k || !*k || cJSON_GetObjectItemCaseSensitive(map, k)) {
+                core_err_set(err, 400, "InvalidParameter",
+                             "Invalid parameter: %s Reason: entry %zu %s", member, i + 1,
+                             !k || !*k ? "has no key" : "repeats a key given before");
+                core_form_members_free(m, n);
+                return CORE_ERROR;
+            }
             cJSON_AddStringToObject(map, k, v ? v : "");
         }
     }
@@ -85,9 +91,21 @@ static int add_message_attributes(cJSON *obj, const core_form *form, core_err *e
         cJSON *map = cJSON_AddObjectToObject(obj, "MessageAttributes");
         for (size_t i = 0; i < n; i++) {
             const char *name = core_form_get(m[i], "Name");
-            if (!name)
-                continue;
-            cJSON_DeleteItemFromObjectCaseSensitive(map, name);
+            if (!name || !*name || cJSON_GetObjectItemCaseSensitive(map, name)) {
+                char shown[72];
+                snprintf(shown, sizeof shown, "%s", name ? name : "");
+                for (char *c = shown; *c; c++)
+                    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                        *c = '?';
+                if (!name || !*name)
+                    core_err_set(err, 400, "ParameterValueInvalid",
+                                 "The request must contain non-empty message attribute name.");
+                else
+                    core_err_set(err, 400, "ParameterValueInvalid",
+                                 "The message attribute '%.64s' is given more than once.", shown);
+                core_form_members_free(m, n);
+                return CORE_ERROR;
+            }
             cJSON *v = cJSON_AddObjectToObject(map, name);
             static const char *const parts[] = {"DataType", "StringValue", "BinaryValue"};
             for (size_t k = 0; k < 3; k++) {
@@ -337,9 +355,24 @@ static void answer_json_error(core_http_response *resp, const core_http_request 
                               const core_err *err)
 {
     const char *shape = sns_error_shape(err->type);
+    /* A message quoting the caller's text ("'%.64s'") may have cut a UTF-8
+     * sequence; cJSON would print the stray bytes, so they become '?'
+     * (the XML writer puts U+FFFD in their place). */
+    char message[sizeof err->message];
+    snprintf(message, sizeof message, "%s", err->message);
+    for (size_t i = 0, n = strlen(message); i < n;) {
+        size_t len = 1;
+        while (len <= 4 && i + len <= n && !core_xml_utf8_valid(message + i, len))
+            len++;
+        if (len > 4 || i + len > n) {
+            message[i++] = '?';
+            continue;
+        }
+        i += len;
+    }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddStringToObject(body, "__type", shape);
-    cJSON_AddStringToObject(body, "message", err->message);
+    cJSON_AddStringToObject(body, "message", message);
     core_http_response_json(resp, error_status(err), "application/x-amz-json-1.0", body);
     cJSON_Delete(body);
     core_http_response_header(resp, "x-amzn-RequestId", req->request_id, 0);
@@ -406,8 +439,12 @@ static void handle(void *ctx, const core_http_request *req, core_http_response *
         action = !strncmp(target, TARGET_PREFIX ".", sizeof TARGET_PREFIX)
                      ? target + sizeof TARGET_PREFIX
                      : NULL;
-        request = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len)
-                                : cJSON_CreateObject();
+        /* cJSON takes any bytes inside a string; AWS's JSON parsers take
+         * only UTF-8, and the answers and envelopes must stay UTF-8. */
+        request = !req->body_len ? cJSON_CreateObject()
+                  : core_xml_utf8_valid(req->body, req->body_len)
+                      ? cJSON_ParseWithLength(req->body, req->body_len)
+                      : NULL;
         if (!cJSON_IsObject(request)) {
             cJSON_Delete(request);
             core_err_set(&err, 400, "SerializationException", "The body is not a JSON object");

@@ -482,6 +482,15 @@ class SNS(unittest.TestCase):
             ("Action=CreateTopic&Name=t&Attributes.entry.99999999999.key=k", 400,
              "InvalidParameterValue"),
             ("Action=GetTopicAttributes&TopicArn=" + ORDERS + "-gone", 404, "NotFound"),
+            ("Action=Publish&Message=%FF&TopicArn=" + ORDERS, 400, "MalformedQueryString"),
+            ("Action=Publish&Message=m%&TopicArn=" + ORDERS, 400, "MalformedQueryString"),
+            ("Action=Publish&Message=m&TopicArn=" + ORDERS + "&Subject=%E2%82", 400,
+             "MalformedQueryString"),
+            ("Action=Publish&Message=m&TopicArn=" + ORDERS.replace("us-east-1", "eu-west-1"),
+             400, "InvalidParameter"),
+            ("Action=CreateTopic&Name=t&Attributes.entry.1.value=v", 400, "InvalidParameter"),
+            ("Action=Publish&Message=m&TopicArn=" + ORDERS
+             + "&MessageAttributes.entry.1.Value.DataType=String", 400, "ParameterValueInvalid"),
         ]
         for body, status, code in cases:
             got_status, hdrs, text = query(self.emu, body)
@@ -496,6 +505,24 @@ class SNS(unittest.TestCase):
         self.assertEqual(status, 413)
         self.assertEqual(ET.fromstring(text).find(NS + "Error/" + NS + "Code").text,
                          "RequestEntityTooLarge")
+
+    def test_query_content_type_with_charset_and_get_query_string(self):
+        where = urllib.parse.urlparse(self.emu.aws)
+        auth = ("AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/sns/aws4_request, "
+                "SignedHeaders=host, Signature=0")
+        for ctype in ("application/x-www-form-urlencoded; charset=utf-8",
+                      "application/x-www-form-urlencoded;charset=UTF-8"):
+            status, _, data = harness.http_raw(
+                where, "POST", "/", ("Action=Publish&TopicArn=%s&Message=%%C3%%A9" % ORDERS).encode(),
+                [("Authorization", auth), ("Content-Type", ctype)])
+            self.assertEqual(status, 200, (ctype, data))
+            self.assertIsNotNone(ET.fromstring(data.decode()).find(
+                NS + "PublishResult/" + NS + "MessageId"))
+        last = [m for m in outbox(self.emu, ORDERS) if m["channel"] == "topic"][-1]
+        self.assertEqual(last["body"], "\u00e9")
+        status, _, text = query(self.emu, "Action=ListTopics&Version=2010-03-31", method="GET")
+        self.assertEqual(status, 200, text)
+        self.assertEqual(ET.fromstring(text).tag, NS + "ListTopicsResponse")
 
     def test_json_form_for_in_process_callers(self):
         where = urllib.parse.urlparse(self.emu.aws)
@@ -512,6 +539,19 @@ class SNS(unittest.TestCase):
                                             "message": "Topic does not exist"})
         self.assertEqual(h["x-amzn-query-error"], "NotFound;Sender")
         status, h, data = harness.http_raw(where, "POST", "/", b"[1]", hdrs)
+        self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
+        # An error quoting 64 bytes of the caller's text cut inside a UTF-8
+        # character: the answer is still UTF-8 JSON.
+        name = "a" * 63 + "\u00e9"
+        body = json.dumps({"TopicArn": ORDERS, "Message": "m", "MessageAttributes": {
+            name: {"DataType": "String", "StringValue": "v"}}}).encode()
+        status, h, data = harness.http_raw(where, "POST", "/", body, hdrs)
+        self.assertEqual(status, 400)
+        doc = json.loads(data.decode("utf-8"))
+        self.assertIn("'" + "a" * 63 + "?'", doc["message"])
+        # Not UTF-8 inside a JSON string: refused, not stored or echoed.
+        status, h, data = harness.http_raw(
+            where, "POST", "/", b'{"TopicArn": "' + ORDERS.encode() + b'", "Message": "\xff"}', hdrs)
         self.assertEqual((status, json.loads(data)["__type"]), (400, "SerializationException"))
         status, h, data = harness.http_raw(
             where, "POST", "/", b"{}", [("X-Amz-Target", "AmazonSimpleNotificationService.Fly")])
@@ -674,6 +714,60 @@ class SNSLambda(unittest.TestCase):
                          {"Type": "Notification", "MessageId": mid, "TopicArn": t,
                           "Subject": None, "Message": "to the function", "MessageAttributes": {}})
 
+
+class SNSLambdaPublishesAgain(unittest.TestCase):
+    """A function that publishes (through a Step Functions Express machine's
+    sns:publish: backend/lib's client speaks JSON protocols only) to a topic
+    whose lambda subscription is that same function: the inner publish invokes
+    the function again while the outer invocation still runs. The store lock is
+    released before functions are invoked, so nothing deadlocks."""
+
+    PROBE = "shoplocal-aws-client-probe"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = harness.Emulator("--template", "tests/lambda/template-awsclient.yaml",
+                                   "--functions", FUNCTIONS, "--threads", "4").start()
+        cls.sns = cls.emu.client("sns")
+        cls.lam = cls.emu.client("lambda")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.cleanup()
+
+    def test_a_subscribed_function_publishing_again_does_not_deadlock(self):
+        t = self.sns.create_topic(Name="loop")["TopicArn"]
+        fn = "arn:aws:lambda:us-east-1:%s:function:%s" % (ACCOUNT, self.PROBE)
+        sub = self.sns.subscribe(TopicArn=t, Protocol="lambda", Endpoint=fn)["SubscriptionArn"]
+        sfn = self.emu.client("stepfunctions")
+        sm = sfn.create_state_machine(name="republish", type="EXPRESS", roleArn=ROLE,
+                                      definition=json.dumps({"StartAt": "P", "States": {"P": {
+                                          "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                                          "Parameters": {"TopicArn": t, "Message": "from inside"},
+                                          "End": True}}}))["stateMachineArn"]
+        call = {"service": "states", "target": "AWSStepFunctions.StartSyncExecution",
+                "body": {"stateMachineArn": sm, "input": "{}"}}
+        started = time.monotonic()
+        r = self.lam.invoke(FunctionName=self.PROBE,
+                            Payload=json.dumps({"action": "calls", "calls": [call]}).encode())
+        self.assertLess(time.monotonic() - started, 30, "the nested publish took too long")
+        self.assertNotIn("FunctionError", r)
+        results = json.loads(r["Payload"].read())
+        self.assertTrue(results[0]["ok"], results)
+        self.assertEqual(results[0]["out"]["status"], "SUCCEEDED", results)
+        mid = json.loads(results[0]["out"]["output"])["MessageId"]
+        # The function was invoked with the SNS event of the inner publish (it
+        # answers that event with an error, which never fails the Publish).
+        recs = [m for m in outbox(self.emu, fn) if m["channel"] == "lambda"]
+        self.assertEqual(len(recs), 1)
+        ev = json.loads(recs[0]["body"])["Records"][0]
+        self.assertEqual((ev["EventSubscriptionArn"], ev["Sns"]["MessageId"],
+                          ev["Sns"]["Message"]), (sub, mid, "from inside"))
+        log = os.path.join(self.emu.data, "logs", "lambda", self.PROBE + ".log")
+        with open(log) as f:
+            self.assertEqual(f.read().count("START RequestId"), 2)
+        # And the service still answers afterwards.
+        self.assertEqual(self.sns.get_topic_attributes(TopicArn=t)["Attributes"]["TopicArn"], t)
 
 if __name__ == "__main__":
     sys.exit(harness.run(__name__))

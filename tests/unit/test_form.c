@@ -2,8 +2,9 @@
  * test_form.c — core/form.c (form-encoded bodies of the AWS Query protocol) and
  * core/xml.c (the escaping XML writer): decoding, members, and malformed,
  * oversized and hostile input — bad escapes, missing '=', empty and repeated
- * names, %00, huge and malformed member indexes, bodies and names over their
- * limits — each refused with an AWS-shaped error, never truncated.
+ * names, %00 and raw NUL bytes, text that is not UTF-8, huge and malformed
+ * member indexes, bodies and names over their limits, 3,000 random bodies —
+ * each refused with an AWS-shaped error, never truncated.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -25,14 +26,16 @@ static core_form *parse_ok(const char *body)
 
 Test(core_form, decodes_names_and_values_with_escapes_and_plus)
 {
-    core_form *f = parse_ok("Action=Publish&Message=a+b%20c%26d%3D%2B&Subject=%C3%A9t%C3%A9");
-    cr_assert_eq(core_form_count(f), 3);
+    core_form *f = parse_ok("Action=Publish&Message=a+b%20c%26d%3D%2B&Subject=%C3%A9t%C3%A9"
+                            "&E=%F0%9F%98%80%EF%BF%BD");
+    cr_assert_eq(core_form_count(f), 4);
+    cr_assert_str_eq(core_form_get(f, "E"), "\xF0\x9F\x98\x80\xEF\xBF\xBD");
     cr_assert_str_eq(core_form_get(f, "Action"), "Publish");
     cr_assert_str_eq(core_form_get(f, "Message"), "a b c&d=+");
     cr_assert_str_eq(core_form_get(f, "Subject"), "\xC3\xA9t\xC3\xA9");
     cr_assert_null(core_form_get(f, "Nope"));
     cr_assert_str_eq(core_form_name_at(f, 1), "Message");
-    cr_assert_null(core_form_name_at(f, 3));
+    cr_assert_null(core_form_name_at(f, 4));
     core_form_free(f);
 }
 
@@ -70,6 +73,15 @@ Test(core_form, refuses_malformed_and_hostile_bodies)
         {"Message=a%00b", "MalformedQueryString", "NUL"},
         {"Na%00me=x", "MalformedQueryString", "NUL"},
         {"\x01\x02=%zz", "MalformedQueryString", "'\?\?'"},
+        /* Decoded text must be UTF-8: a stray byte, a cut sequence, an overlong
+         * '/', a surrogate, raw (unescaped) bad bytes, in a value or a name. */
+        {"Message=%FF", "MalformedQueryString", "'Message' is not valid UTF-8"},
+        {"Message=ab%C3", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=%C0%AF", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=%ED%A0%80", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=%F4%90%80%80", "MalformedQueryString", "not valid UTF-8"},
+        {"Message=\xff\xfe", "MalformedQueryString", "not valid UTF-8"},
+        {"N%FFme=x", "MalformedQueryString", "'N?me' is not valid UTF-8"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         core_form *f = (core_form *)1;
@@ -82,6 +94,15 @@ Test(core_form, refuses_malformed_and_hostile_bodies)
         cr_assert_str_eq(err.type, cases[i].type, "case %zu", i);
         cr_assert(strstr(err.message, cases[i].says), "case %zu: %s", i, err.message);
     }
+    /* A raw NUL byte (not %00) inside the body, in a value and in a name. */
+    static const char raw_value[] = "a=1&Message=x\0y&b=2", raw_name[] = "a=1&N\0=x";
+    core_form *f = (core_form *)1;
+    core_err err;
+    cr_assert_eq(core_form_parse(raw_value, sizeof raw_value - 1, NULL, &f, &err), CORE_ERROR);
+    cr_assert_null(f);
+    cr_assert(strstr(err.message, "NUL"), "%s", err.message);
+    cr_assert_eq(core_form_parse(raw_name, sizeof raw_name - 1, NULL, &f, &err), CORE_ERROR);
+    cr_assert_str_eq(err.type, "MalformedQueryString");
 }
 
 Test(core_form, refuses_oversized_bodies_names_and_pair_counts)
@@ -184,6 +205,7 @@ Test(core_form, refuses_malformed_and_huge_member_indexes)
         "A.entry.0.key=k",          "A.entry.007.key=k",     "A.entry.99999999999.key=k",
         "A.entry.1001.key=k",       "A.entry.-1.key=k",      "A.entry.1x.key=k",
         "A.entry..key=k",           "A.entry.key=k",         "A.entry.4294967297.key=k",
+        "A.entry.1.=k",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
         core_form *f = parse_ok(bodies[i]);
@@ -207,6 +229,59 @@ Test(core_form, refuses_malformed_and_huge_member_indexes)
     cr_assert_eq(n, 1);
     core_form_members_free(m, n);
     core_form_free(f);
+}
+
+/* Random bodies over the characters that matter to the grammar (escapes,
+ * separators, member dots and digits, NUL, bytes over 0x7f): every one is
+ * parsed or refused with a 4xx, its members grouped or refused, and (under
+ * Valgrind and ASan) nothing is read or leaked out of bounds. A fixed seed:
+ * the same bodies every run. */
+Test(core_form, random_hostile_bodies_are_parsed_or_refused_cleanly)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+    } tokens[] = {
+        {"A.entry.", 8}, {"1", 1},     {"2", 1},       {"0", 1},      {"99999999999", 11},
+        {".key", 4},     {".value", 6}, {".", 1},       {"=", 1},      {"=", 1},
+        {"&", 1},        {"&", 1},      {"v", 1},       {"%41", 3},    {"%", 1},
+        {"%4", 2},       {"%C3%A9", 6}, {"%FF", 3},     {"+", 1},      {"\0", 1},
+        {"\xff", 1},     {"x", 1},      {"A.entry", 7}, {"-1", 2},     {"%00", 3},
+    };
+    unsigned int seed = 12345u;
+    size_t parsed = 0, refused = 0;
+    char body[200];
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0, want = 1 + (size_t)(round % 12);
+        for (size_t t = 0; t < want; t++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t r = (seed >> 16) % (sizeof tokens / sizeof *tokens);
+            memcpy(body + len, tokens[r].text, tokens[r].len);
+            len += tokens[r].len;
+        }
+        core_form *f = NULL;
+        core_err err;
+        core_err_clear(&err);
+        if (core_form_parse(body, len, NULL, &f, &err) != CORE_OK) {
+            cr_assert_null(f);
+            cr_assert(err.status == 400 || err.status == 413, "round %d: %d", round, err.status);
+            cr_assert(err.type[0] && err.message[0], "round %d", round);
+            refused++;
+            continue;
+        }
+        parsed++;
+        for (size_t i = 0; i < core_form_count(f); i++)
+            cr_assert_eq(core_form_get(f, core_form_name_at(f, i)), core_form_value_at(f, i));
+        core_form **m = NULL;
+        size_t n = 0;
+        if (core_form_members(f, "A.entry", 1000, &m, &n, &err) == CORE_OK)
+            core_form_members_free(m, n);
+        else
+            cr_assert_eq(err.status, 400, "round %d", round);
+        core_form_free(f);
+    }
+    cr_assert_gt(parsed, 100, "the bodies are not all refused (%zu parsed)", parsed);
+    cr_assert_gt(refused, 100, "the bodies are not all accepted (%zu refused)", refused);
 }
 
 /* --- core/xml ------------------------------------------------------------------ */
@@ -248,10 +323,20 @@ Test(core_xml, escapes_markup_quotes_and_white_space_controls)
         {"\xED\xA0\x80", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"\xEF\xBF\xBE", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"<![CDATA[x]]>", 13, "&lt;![CDATA[x]]&gt;"},
+        {"a\xE2\x82", 3, "a\xEF\xBF\xBD\xEF\xBF\xBD"}, /* a sequence cut by the end */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *out = xml_of(cases[i].in, cases[i].len);
         cr_assert_str_eq(out, cases[i].out, "case %zu", i);
+        /* core_xml_utf8_valid agrees: text written unchanged apart from
+         * escapes is valid, text that got a U+FFFD for a bad byte is not. */
+        int control = 0; /* a C0 control is valid UTF-8 but no XML character */
+        for (size_t k = 0; k < cases[i].len; k++)
+            control |= (unsigned char)cases[i].in[k] < 0x20 &&
+                       (!cases[i].in[k] || !strchr("\t\n\r", cases[i].in[k]));
+        int valid = control || !strstr(out, "\xEF\xBF\xBD");
+        cr_assert_eq(core_xml_utf8_valid(cases[i].in, cases[i].len), valid, "case %zu", i);
         free(out);
     }
 }

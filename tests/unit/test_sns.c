@@ -4,13 +4,19 @@
  * pagination, the template's topics), the Query protocol's form-to-request
  * mapping and XML answers (wire.c), and Step Functions' sns:publish
  * (stepfunctions/task.c) against a stand-in service. Malformed, oversized and
- * hostile requests are refused with AWS's codes and wording. (The wire with
+ * hostile requests are refused with AWS's codes and wording (members of the
+ * wrong JSON type for every operation, other-region ARNs, keyless or repeated
+ * map entries); publishes racing DeleteTopic/Unsubscribe on other threads are
+ * all-or-nothing, a failed operation leaves nothing half-written, and FIFO
+ * state survives a reopen of sns.db. (The wire with
  * boto3, the AWS CLI and Step Functions: tests/compat/test_sns.py.)
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -241,9 +247,21 @@ Test(sns, set_topic_attributes_checks_names_and_values)
         "{\"TopicArn\":\"" T "orders\",\"AttributeName\":\"ContentBasedDeduplication\","
         "\"AttributeValue\":\"true\"}",
         "{\"TopicArn\":\"" T "orders\"}",
+        /* FifoThroughputScope: FIFO topics only, Topic or MessageGroup only. */
+        "{\"TopicArn\":\"" T "orders\",\"AttributeName\":\"FifoThroughputScope\","
+        "\"AttributeValue\":\"Topic\"}",
+        "{\"TopicArn\":\"" T "f.fifo\",\"AttributeName\":\"FifoThroughputScope\","
+        "\"AttributeValue\":\"Queue\"}",
+        "{\"TopicArn\":\"" T "f.fifo\",\"AttributeName\":\"FifoThroughputScope\","
+        "\"AttributeValue\":\"\"}",
     };
+    cJSON_Delete(ok("CreateTopic", "{\"Name\":\"f.fifo\",\"Attributes\":{\"FifoTopic\":\"true\"}}"));
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         fails("SetTopicAttributes", bad[i], 400, "InvalidParameter", NULL);
+    cJSON_Delete(ok("SetTopicAttributes", "{\"TopicArn\":\"" T "f.fifo\",\"AttributeName\":"
+                                          "\"FifoThroughputScope\",\"AttributeValue\":"
+                                          "\"MessageGroup\"}"));
+    cr_assert_str_eq(topic_attr(T "f.fifo", "FifoThroughputScope"), "MessageGroup");
     fails("SetTopicAttributes", "{\"TopicArn\":\"" T "gone\",\"AttributeName\":\"DisplayName\","
                                 "\"AttributeValue\":\"x\"}", 404, "NotFound", NULL);
 }
@@ -531,6 +549,15 @@ Test(sns, publish_refuses_what_aws_refuses)
          "InvalidParameter", "Invalid parameter: Subject"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"tab\\there\"}",
          "InvalidParameter", "Invalid parameter: Subject"},
+        /* Subjects must be UTF-8: a stray byte, a cut sequence, an overlong form. */
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"a\xff\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"a\xc3\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"\xc0\xaf\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\"\xed\xa0\x80\"}",
+         "InvalidParameter", "Invalid parameter: Subject"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageStructure\":\"xml\"}",
          "InvalidParameter", "Invalid parameter: MessageStructure"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"[1]\",\"MessageStructure\":\"json\"}",
@@ -549,6 +576,31 @@ Test(sns, publish_refuses_what_aws_refuses)
          "attribute type 'String'."},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
          "\"DataType\":\"Binary\",\"StringValue\":\"x\"}}}", "ParameterValueInvalid", NULL},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
+         "\"DataType\":\"Binary\",\"BinaryValue\":\"not base64!\"}}}", "ParameterValueInvalid",
+         "The message attribute 'a' has an invalid binary value: it is not base64."},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
+         "\"DataType\":\"Binary\",\"BinaryValue\":\"AAE\"}}}", "ParameterValueInvalid", NULL},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{"
+         "\"a0\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a1\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a2\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a3\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a4\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a5\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a6\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a7\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a8\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"a9\":{\"DataType\":\"String\",\"StringValue\":\"v\"},"
+         "\"aa\":{\"DataType\":\"String\",\"StringValue\":\"v\"}}}", "InvalidParameter",
+         "Invalid parameter: MessageAttributes Reason: Number of message attributes [11] exceeds "
+         "the allowed maximum [10]."},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
+         "\"StringValue\":\"x\"}}}", "ParameterValueInvalid",
+         "The message attribute 'a' must contain non-empty message attribute type."},
+        {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"Subject\":\""
+         "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+         "890123456789\"}", "InvalidParameter", "Invalid parameter: Subject"},
         {"{\"TopicArn\":\"" T "orders\",\"Message\":\"m\",\"MessageAttributes\":{\"a\":{"
          "\"DataType\":\"Number\",\"StringValue\":\"1e999\"}}}", "ParameterValueInvalid",
          "Could not cast message attribute 'a' value to number."},
@@ -586,6 +638,34 @@ Test(sns, publish_refuses_what_aws_refuses)
     big[262144] = '\0';
     snprintf(big_req, 262300, "{\"TopicArn\":\"" T "orders\",\"Message\":\"%s\"}", big);
     cJSON_Delete(ok("Publish", big_req));
+    /* Attributes count toward the limit as name + type + value bytes, a
+     * Binary value by the bytes its base64 stands for ("AAECAw==" is 4):
+     * 262144 - (1 + 6 + 4) bytes of message is exactly at the limit. */
+    for (int extra = 0; extra <= 1; extra++) {
+        big[262144 - 11 + extra] = '\0';
+        snprintf(big_req, 262300, "{\"TopicArn\":\"" T "orders\",\"Message\":\"%s\","
+                 "\"MessageAttributes\":{\"b\":{\"DataType\":\"Binary\",\"BinaryValue\":"
+                 "\"AAECAw==\"}}}", big);
+        if (extra)
+            fails("Publish", big_req, 400, "InvalidParameter", "Invalid parameter: Message too long");
+        else
+            cJSON_Delete(ok("Publish", big_req));
+        memset(big, 'x', 262145);
+    }
+    /* The limit is on UTF-8 bytes, not characters: 131072 two-byte characters
+     * fit, one more byte does not. */
+    char *wide = malloc(262300);
+    strcpy(wide, "{\"TopicArn\":\"" T "orders\",\"Message\":\"");
+    char *w = wide + strlen(wide);
+    for (int i = 0; i < 131072; i++) {
+        *w++ = '\xC3';
+        *w++ = '\xA9';
+    }
+    strcpy(w, "\"}");
+    cJSON_Delete(ok("Publish", wide));
+    strcpy(w, "x\"}");
+    fails("Publish", wide, 400, "InvalidParameter", "Invalid parameter: Message too long");
+    free(wide);
     free(big);
     free(big_req);
 }
@@ -810,6 +890,17 @@ Test(sns, tags_are_added_listed_and_removed)
     free(text);
     cJSON_Delete(out);
     fails("ListTagsForResource", "{\"ResourceArn\":\"" T "gone\"}", 404, "ResourceNotFound", NULL);
+    /* One key twice in one request is refused (and changes nothing). */
+    fails("TagResource", "{\"ResourceArn\":\"" T "orders\",\"Tags\":[{\"Key\":\"c\",\"Value\":"
+                         "\"1\"},{\"Key\":\"c\",\"Value\":\"2\"}]}", 400, "InvalidParameter",
+          "Invalid parameter: Duplicated keys are not allowed.");
+    fails("CreateTopic", "{\"Name\":\"dup\",\"Tags\":[{\"Key\":\"c\",\"Value\":\"1\"},"
+                         "{\"Key\":\"c\",\"Value\":\"1\"}]}", 400, "InvalidParameter",
+          "Invalid parameter: Duplicated keys are not allowed.");
+    out = ok("ListTagsForResource", "{\"ResourceArn\":\"" T "orders\"}");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(out, "Tags")), 1);
+    cJSON_Delete(out);
+    fails("GetTopicAttributes", "{\"TopicArn\":\"" T "dup\"}", 404, "NotFound", NULL);
 }
 
 /* --- the template and storage --------------------------------------------------- */
@@ -897,6 +988,296 @@ Test(sns, state_survives_a_reopen)
     cr_assert_eq(system(cmd), 0);
 }
 
+static int dedup_rows(const char *dir)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/sns.db", dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM dedup", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A FIFO topic's sequence numbers and deduplication window survive a reopen
+ * of sns.db; ids past the 5-minute window are purged, so a stream of unique
+ * ids does not grow the database for ever. */
+Test(sns, fifo_state_survives_a_reopen_and_expired_dedup_ids_are_purged)
+{
+    char dir[] = "/tmp/sns-test-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    sns_model *m = NULL;
+    core_err err;
+    cr_assert_eq(sns_model_open(dir, "us-east-1", clk, &m, &err), CORE_OK, "%s", err.message);
+    cJSON *req = cJSON_Parse("{\"Name\":\"f.fifo\",\"Attributes\":{\"FifoTopic\":\"true\"}}");
+    cJSON *out = NULL;
+    cr_assert_eq(sns_model_run(m, sns_op_create_topic, req, &out, deliveries, &err), CORE_OK);
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    char text[300], first_id[64] = "";
+    for (int i = 0; i < 50; i++) {
+        snprintf(text, sizeof text, "{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\","
+                 "\"MessageGroupId\":\"g\",\"MessageDeduplicationId\":\"d%d\"}", i);
+        req = cJSON_Parse(text);
+        cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK,
+                     "%s", err.message);
+        if (!i)
+            snprintf(first_id, sizeof first_id, "%s", str(out, "MessageId"));
+        cJSON_Delete(out);
+        cJSON_Delete(req);
+    }
+    sns_model_close(m);
+    cr_assert_eq(dedup_rows(dir), 50);
+    cr_assert_eq(sns_model_open(dir, "us-east-1", clk, &m, &err), CORE_OK, "%s", err.message);
+    /* After the reopen: d0 is still a duplicate (its first id answers), and
+     * the next message continues the sequence. */
+    req = cJSON_Parse("{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\",\"MessageGroupId\":\"g\","
+                      "\"MessageDeduplicationId\":\"d0\"}");
+    cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK);
+    cr_assert_str_eq(str(out, "MessageId"), first_id);
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    req = cJSON_Parse("{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\",\"MessageGroupId\":\"g\","
+                      "\"MessageDeduplicationId\":\"new\"}");
+    cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK);
+    cr_assert_str_eq(str(out, "SequenceNumber"), "10000000000000000051");
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    /* Past the window, the next publish purges the 50 old ids. */
+    core_clock_advance_ms(clk, 5 * 60 * 1000 + 1);
+    req = cJSON_Parse("{\"TopicArn\":\"" T "f.fifo\",\"Message\":\"m\",\"MessageGroupId\":\"g\","
+                      "\"MessageDeduplicationId\":\"d0\"}");
+    cr_assert_eq(sns_model_run(m, sns_op_publish, req, &out, deliveries, &err), CORE_OK);
+    cr_assert_str_neq(str(out, "MessageId"), first_id, "d0 is new again past the window");
+    cJSON_Delete(out);
+    cJSON_Delete(req);
+    sns_model_close(m);
+    cr_assert_eq(dedup_rows(dir), 1);
+    snprintf(text, sizeof text, "rm -rf %s", dir);
+    cr_assert_eq(system(text), 0);
+}
+
+/* The JSON form (Step Functions, in-process callers) carries types the Query
+ * form cannot: every operation, with each member it reads replaced in turn
+ * by a number, a boolean, null, an array, an object and an over-long string,
+ * answers OK or a 4xx error — never a crash, a 500 or a stored half. */
+Test(sns, every_operation_survives_members_of_the_wrong_type)
+{
+    cJSON_Delete(ok("CreateTopic", "{\"Name\":\"base\"}"));
+    cJSON_Delete(ok("CreateTopic", "{\"Name\":\"base.fifo\",\"Attributes\":{\"FifoTopic\":\"true\"}}"));
+    static const char *const actions[] = {
+        "CreateTopic", "DeleteTopic", "ListTopics", "GetTopicAttributes", "SetTopicAttributes",
+        "Subscribe", "ConfirmSubscription", "Unsubscribe", "ListSubscriptions",
+        "ListSubscriptionsByTopic", "GetSubscriptionAttributes", "SetSubscriptionAttributes",
+        "Publish", "PublishBatch", "ListTagsForResource", "TagResource", "UntagResource",
+    };
+    static const char *const members[] = {
+        "Name", "TopicArn", "TargetArn", "PhoneNumber", "SubscriptionArn", "ResourceArn",
+        "AttributeName", "AttributeValue", "Attributes", "Tags", "TagKeys", "Protocol",
+        "Endpoint", "Token", "NextToken", "Message", "Subject", "MessageStructure",
+        "MessageAttributes", "MessageGroupId", "MessageDeduplicationId",
+        "PublishBatchRequestEntries", "ReturnSubscriptionArn",
+    };
+    char *longtext = malloc(70000);
+    memset(longtext, 'a', 69999);
+    longtext[69999] = '\0';
+    const char *base = "{\"Name\":\"t\",\"TopicArn\":\"" T "base\",\"ResourceArn\":\"" T "base\","
+                       "\"AttributeName\":\"DisplayName\",\"AttributeValue\":\"v\","
+                       "\"Protocol\":\"sqs\",\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\","
+                       "\"Message\":\"m\",\"Token\":\"x\",\"TagKeys\":[\"k\"],"
+                       "\"Tags\":[{\"Key\":\"k\",\"Value\":\"v\"}],"
+                       "\"PublishBatchRequestEntries\":[{\"Id\":\"a\",\"Message\":\"m\"}]}";
+    size_t runs = 0;
+    for (size_t a = 0; a < sizeof actions / sizeof *actions; a++) {
+        for (size_t k = 0; k < sizeof members / sizeof *members; k++) {
+            for (int v = 0; v < 6; v++) {
+                cJSON *req = cJSON_Parse(base);
+                cJSON *bad = v == 0   ? cJSON_CreateNumber(-1e300)
+                             : v == 1 ? cJSON_CreateTrue()
+                             : v == 2 ? cJSON_CreateNull()
+                             : v == 3 ? cJSON_Parse("[1,{},[null]]")
+                             : v == 4 ? cJSON_Parse("{\"\":{\"DataType\":5},\"x\":[]}")
+                                      : cJSON_CreateString(longtext);
+                cJSON_DeleteItemFromObjectCaseSensitive(req, members[k]);
+                cJSON_AddItemToObject(req, members[k], bad);
+                cJSON *out = NULL;
+                core_err err;
+                core_err_clear(&err);
+                int rc = sns_model_run(model, sns_op_find(actions[a]), req, &out, deliveries, &err);
+                cr_assert(rc == CORE_OK || (err.status >= 400 && err.status < 500),
+                          "%s with %s of kind %d: %d %s %s", actions[a], members[k], v, err.status,
+                          err.type, err.message);
+                cr_assert(rc == CORE_OK || !out, "%s: an error with an answer", actions[a]);
+                cJSON_Delete(out);
+                cJSON_Delete(req);
+                runs++;
+            }
+        }
+    }
+    free(longtext);
+    cr_assert_eq(runs, 17 * 23 * 6);
+}
+
+/* An email delivery keeps the whole unsubscribe footer however long the
+ * address (it was cut at a fixed 1,600 bytes of room). */
+Test(sns, an_email_to_a_long_address_keeps_its_whole_footer)
+{
+    sns_model_set_auto_confirm(model, 1);
+    create("orders");
+    char local[3001];
+    memset(local, 'a', 3000);
+    local[3000] = '\0';
+    char *req = malloc(4000);
+    snprintf(req, 4000, "{\"TopicArn\":\"" T "orders\",\"Protocol\":\"email\",\"Endpoint\":"
+             "\"%s@example.com\"}", local);
+    cJSON_Delete(ok("Subscribe", req));
+    free(req);
+    cJSON_Delete(ok("Publish", "{\"TopicArn\":\"" T "orders\",\"Message\":\"hello\"}"));
+    const char *body = str(last_delivery("email"), "body");
+    cr_assert(!strncmp(body, "hello\n\n--\n", 10), "%.40s", body);
+    cr_assert(strstr(body, local), "the address is in the footer");
+    const char *tail = "please contact us at https://aws.amazon.com/support";
+    cr_assert_str_eq(body + strlen(body) - strlen(tail), tail, "the footer is whole");
+}
+
+/* --- concurrency and atomicity ------------------------------------------------- */
+
+typedef struct race {
+    int publishes, ok, not_found, other;
+    char other_type[96];
+} race;
+
+static void *race_publisher(void *arg)
+{
+    race *r = arg;
+    cJSON *req = cJSON_Parse("{\"TopicArn\":\"" T "race\",\"Message\":\"m\"}");
+    cJSON *mine = cJSON_CreateArray();
+    for (int i = 0; i < r->publishes; i++) {
+        cJSON *out = NULL;
+        core_err err;
+        core_err_clear(&err);
+        int before = cJSON_GetArraySize(mine);
+        if (sns_model_run(model, sns_op_publish, req, &out, mine, &err) == CORE_OK) {
+            r->ok++;
+            /* A publish that succeeded recorded itself, whatever it raced. */
+            if (cJSON_GetArraySize(mine) <= before)
+                r->other++;
+        } else if (err.status == 404 && !strcmp(err.type, "NotFound")) {
+            r->not_found++;
+            if (cJSON_GetArraySize(mine) != before)
+                r->other++; /* a refused publish delivered something */
+        } else {
+            r->other++;
+            snprintf(r->other_type, sizeof r->other_type, "%s", err.type);
+        }
+        cJSON_Delete(out);
+    }
+    cJSON_Delete(mine);
+    cJSON_Delete(req);
+    return NULL;
+}
+
+/* Publishes racing DeleteTopic, CreateTopic, Subscribe and Unsubscribe on other
+ * threads: each publish either succeeds (and is recorded) or is 404 NotFound;
+ * nothing else, nothing torn, and the model answers normally afterwards. */
+Test(sns, publish_racing_delete_topic_and_unsubscribe_is_all_or_nothing)
+{
+    race a = {.publishes = 400}, b = {.publishes = 400};
+    pthread_t ta, tb;
+    cr_assert_eq(pthread_create(&ta, NULL, race_publisher, &a), 0);
+    cr_assert_eq(pthread_create(&tb, NULL, race_publisher, &b), 0);
+    cJSON *mine = cJSON_CreateArray();
+    cJSON *create_req = cJSON_Parse("{\"Name\":\"race\"}");
+    cJSON *delete_req = cJSON_Parse("{\"TopicArn\":\"" T "race\"}");
+    cJSON *sub_req = cJSON_Parse("{\"TopicArn\":\"" T "race\",\"Protocol\":\"sqs\","
+                                 "\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\"}");
+    int creates = 0;
+    for (int i = 0; i < 150; i++) {
+        cJSON *out = NULL;
+        core_err err;
+        core_err_clear(&err);
+        cr_assert_eq(sns_model_run(model, sns_op_create_topic, create_req, &out, mine, &err),
+                     CORE_OK, "%s", err.message);
+        cJSON_Delete(out);
+        creates++;
+        out = NULL;
+        cr_assert_eq(sns_model_run(model, sns_op_subscribe, sub_req, &out, mine, &err), CORE_OK,
+                     "%s", err.message);
+        char unsub[600];
+        snprintf(unsub, sizeof unsub, "{\"SubscriptionArn\":\"%s\"}", str(out, "SubscriptionArn"));
+        cJSON_Delete(out);
+        out = NULL;
+        if (i % 2) {
+            cJSON *u = cJSON_Parse(unsub);
+            cr_assert_eq(sns_model_run(model, sns_op_unsubscribe, u, &out, mine, &err), CORE_OK,
+                         "%s", err.message);
+            cJSON_Delete(u);
+            cJSON_Delete(out);
+            out = NULL;
+        }
+        cr_assert_eq(sns_model_run(model, sns_op_delete_topic, delete_req, &out, mine, &err),
+                     CORE_OK, "%s", err.message);
+        cJSON_Delete(out);
+    }
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    cr_assert_eq(a.other + b.other, 0, "a racing publish answered %s or was torn",
+                 a.other_type[0] ? a.other_type : b.other_type);
+    cr_assert_eq(a.ok + a.not_found, 400);
+    cr_assert_eq(b.ok + b.not_found, 400);
+    cr_assert_eq(creates, 150);
+    /* Deleted last: no topic, and no subscription left behind for it. */
+    fails("Publish", "{\"TopicArn\":\"" T "race\",\"Message\":\"m\"}", 404, "NotFound", NULL);
+    cJSON *list = ok("ListSubscriptions", "{}");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(list, "Subscriptions")), 0);
+    cJSON_Delete(list);
+    cJSON_Delete(mine);
+    cJSON_Delete(create_req);
+    cJSON_Delete(delete_req);
+    cJSON_Delete(sub_req);
+}
+
+/* An operation that wrote and then failed: sns_model_run's savepoint takes
+ * back every write and every delivery it had queued. */
+static int create_then_fail(sns_model *m, const cJSON *req, cJSON **out, cJSON *d,
+                            core_err *err)
+{
+    if (sns_op_create_topic(m, req, out, d, err) != CORE_OK)
+        return CORE_ERROR;
+    cJSON *sub = cJSON_Parse("{\"TopicArn\":\"" T "half\",\"Protocol\":\"email\","
+                             "\"Endpoint\":\"a@example.com\"}");
+    cJSON *sub_out = NULL;
+    int rc = sns_op_subscribe(m, sub, &sub_out, d, err);
+    cJSON_Delete(sub);
+    cJSON_Delete(sub_out);
+    cr_assert_eq(rc, CORE_OK, "%s", err->message);
+    cr_assert_gt(cJSON_GetArraySize(d), 0, "the confirmation was queued");
+    return core_err_set(err, 500, "InternalError", "failed after writing");
+}
+
+Test(sns, a_failed_operation_leaves_no_half_written_topic_or_subscription)
+{
+    cJSON *req = cJSON_Parse("{\"Name\":\"half\"}");
+    cJSON *out = NULL;
+    core_err err;
+    core_err_clear(&err);
+    cr_assert_eq(sns_model_run(model, create_then_fail, req, &out, deliveries, &err), CORE_ERROR);
+    cJSON_Delete(req);
+    cr_assert_null(out);
+    cr_assert_eq(err.status, 500);
+    cr_assert_eq(cJSON_GetArraySize(deliveries), 0, "the queued confirmation was taken back");
+    fails("GetTopicAttributes", "{\"TopicArn\":\"" T "half\"}", 404, "NotFound", NULL);
+    cJSON *list = ok("ListSubscriptions", "{}");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(list, "Subscriptions")), 0);
+    cJSON_Delete(list);
+    /* And the model goes on: the same topic can be created for real. */
+    create("half");
+}
+
 Test(sns, the_outbox_takes_every_sns_delivery_channel)
 {
     core_outbox *box = NULL;
@@ -963,6 +1344,101 @@ Test(sns, query_forms_map_to_the_api_shapes)
     cr_assert_null(sns_form_request(f, &err));
     cr_assert_str_eq(err.type, "InvalidParameterValue");
     core_form_free(f);
+}
+
+/* A map entry or message attribute without its key, or with a key given
+ * twice, is refused: it is neither dropped nor overwritten in silence. */
+Test(sns, query_form_maps_refuse_missing_and_repeated_keys)
+{
+    static const struct {
+        const char *body, *type, *says;
+    } cases[] = {
+        {"Action=CreateTopic&Name=t&Attributes.entry.1.value=D", "InvalidParameter",
+         "Invalid parameter: Attributes Reason: entry 1 has no key"},
+        {"Action=CreateTopic&Name=t&Attributes.entry.1.key=&Attributes.entry.1.value=D",
+         "InvalidParameter", "Invalid parameter: Attributes Reason: entry 1 has no key"},
+        {"Action=CreateTopic&Name=t&Attributes.entry.1.key=DisplayName&Attributes.entry.1.value=A"
+         "&Attributes.entry.2.key=DisplayName&Attributes.entry.2.value=B", "InvalidParameter",
+         "Invalid parameter: Attributes Reason: entry 2 repeats a key given before"},
+        {"Action=Publish&MessageAttributes.entry.1.Value.DataType=String"
+         "&MessageAttributes.entry.1.Value.StringValue=s", "ParameterValueInvalid",
+         "The request must contain non-empty message attribute name."},
+        {"Action=Publish&MessageAttributes.entry.1.Name=&MessageAttributes.entry.1.Value.DataType=S",
+         "ParameterValueInvalid", "The request must contain non-empty message attribute name."},
+        {"Action=Publish&MessageAttributes.entry.1.Name=a%01&MessageAttributes.entry.2.Name=a%01",
+         "ParameterValueInvalid", "The message attribute 'a?' is given more than once."},
+        {"Action=PublishBatch&PublishBatchRequestEntries.member.1.Id=e"
+         "&PublishBatchRequestEntries.member.1.MessageAttributes.entry.3.Value.DataType=String",
+         "ParameterValueInvalid", "The request must contain non-empty message attribute name."},
+        /* Gaps and out-of-order indexes are fine; 0, a sign or a huge index are not. */
+        {"Action=Publish&MessageAttributes.entry.-1.Name=x", "InvalidParameterValue", NULL},
+        {"Action=Publish&MessageAttributes.entry.99999999999.Name=x", "InvalidParameterValue",
+         NULL},
+        {"Action=Publish&MessageAttributes.entry.1001.Name=x", "InvalidParameterValue", NULL},
+        {"Action=Publish&Tags.member.01.Key=x", "InvalidParameterValue", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        core_form *f = NULL;
+        core_err err;
+        core_err_clear(&err);
+        cr_assert_eq(core_form_parse(cases[i].body, strlen(cases[i].body), NULL, &f, &err),
+                     CORE_OK, "case %zu: %s", i, err.message);
+        cr_assert_null(sns_form_request(f, &err), "case %zu (%s) was accepted", i, cases[i].body);
+        cr_assert_eq(err.status, 400, "case %zu", i);
+        cr_assert_str_eq(err.type, cases[i].type, "case %zu: %s", i, err.message);
+        if (cases[i].says)
+            cr_assert_str_eq(err.message, cases[i].says, "case %zu", i);
+        core_form_free(f);
+    }
+    /* Gaps and indexes out of order keep every entry, ordered by index. */
+    cJSON *req = form_request("Action=Publish&MessageAttributes.entry.7.Name=b"
+                              "&MessageAttributes.entry.7.Value.DataType=String"
+                              "&MessageAttributes.entry.3.Name=a"
+                              "&MessageAttributes.entry.3.Value.DataType=String");
+    const cJSON *ma = cJSON_GetObjectItemCaseSensitive(req, "MessageAttributes");
+    cr_assert_eq(cJSON_GetArraySize(ma), 2);
+    cr_assert_str_eq(ma->child->string, "a");
+    cJSON_Delete(req);
+}
+
+/* An ARN of another region is what a client set for the wrong region sends:
+ * SNS answers 400 "Invalid parameter: TopicArn" (not 404), and changes nothing. */
+Test(sns, arns_of_another_region_are_invalid_parameters)
+{
+    create("orders");
+    cJSON *sub = ok("Subscribe", "{\"TopicArn\":\"" T "orders\",\"Protocol\":\"sqs\","
+                                 "\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\"}");
+    char other_sub[400], req[600];
+    snprintf(other_sub, sizeof other_sub, "%s", str(sub, "SubscriptionArn"));
+    memcpy(other_sub + strlen("arn:aws:sns:"), "eu-west-1", 9); /* same length as us-east-1 */
+    cJSON_Delete(sub);
+#define W "arn:aws:sns:eu-west-1:000000000000:orders"
+    static const struct {
+        const char *action, *req, *message;
+    } cases[] = {
+        {"Publish", "{\"TopicArn\":\"" W "\",\"Message\":\"m\"}", "Invalid parameter: TopicArn"},
+        {"Publish", "{\"TargetArn\":\"" W "\",\"Message\":\"m\"}", "Invalid parameter: TargetArn"},
+        {"Publish", "{\"TopicArn\":\"arn:aws:sns:us-east-10:000000000000:orders\","
+                    "\"Message\":\"m\"}", "Invalid parameter: TopicArn"},
+        {"Publish", "{\"TopicArn\":\"arn:aws:sns:us-east:000000000000:orders\","
+                    "\"Message\":\"m\"}", "Invalid parameter: TopicArn"},
+        {"Subscribe", "{\"TopicArn\":\"" W "\",\"Protocol\":\"sqs\","
+                      "\"Endpoint\":\"arn:aws:sqs:us-east-1:000000000000:q\"}",
+         "Invalid parameter: TopicArn"},
+        {"GetTopicAttributes", "{\"TopicArn\":\"" W "\"}", "Invalid parameter: TopicArn"},
+        {"DeleteTopic", "{\"TopicArn\":\"" W "\"}", "Invalid parameter: TopicArn"},
+        {"PublishBatch", "{\"TopicArn\":\"" W "\",\"PublishBatchRequestEntries\":[{\"Id\":\"a\","
+                         "\"Message\":\"m\"}]}", "Invalid parameter: TopicArn"},
+        {"ListTagsForResource", "{\"ResourceArn\":\"" W "\"}", NULL},
+    };
+#undef W
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        fails(cases[i].action, cases[i].req, 400, "InvalidParameter", cases[i].message);
+    snprintf(req, sizeof req, "{\"SubscriptionArn\":\"%s\"}", other_sub);
+    fails("Unsubscribe", req, 400, "InvalidParameter", "Invalid parameter: SubscriptionArn");
+    fails("GetSubscriptionAttributes", req, 400, "InvalidParameter", NULL);
+    cr_assert_eq(cJSON_GetArraySize(deliveries), 0);
+    cr_assert_str_eq(topic_attr(T "orders", "SubscriptionsConfirmed"), "1");
 }
 
 Test(sns, xml_answers_have_aws_layout_and_length)
