@@ -1854,3 +1854,64 @@ Test(sfn_run, schema_1_db_migrates_its_events_and_resumes_a_running_execution)
     tu_rmrf(dir);
     free(dir);
 }
+
+/* Every stored event's details text is cJSON's own: printing the tree it parses
+ * to gives the same bytes (details written as text, sfn-std; the golden
+ * histories pin the saga's, this the bare Lambda, timeout and heartbeat forms
+ * and escapes in names and payloads). */
+Test(sfn_run, details_written_as_text_are_the_bytes_cjson_prints_of_their_tree)
+{
+    char *dir = tu_mkdtemp();
+    sfn_model_close(model);
+    core_err err;
+    cr_assert_eq(sfn_model_open(dir, &model, &err), CORE_OK, "%s", err.message);
+    run r;
+    execute("{\"StartAt\": \"B\\\"\\u00e9\", \"States\": {"
+            "\"B\\\"\\u00e9\": {\"Type\": \"Task\", \"Resource\": "
+            "\"arn:aws:lambda:us-east-1:000000000000:function:f\", \"TimeoutSeconds\": 7, "
+            "\"Next\": \"T\"},"
+            "\"T\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", "
+            "\"Parameters\": {\"FunctionName\": \"f\", \"Payload.$\": \"$\"}, "
+            "\"TimeoutSeconds\": 30, \"HeartbeatSeconds\": 12, \"End\": true}}}",
+            "{\"note\": \"q\\\"b\\\\s/\\n\\t\\u0001\\u00e9\\u20ac\", \"ratio\": 0.1, "
+            "\"third\": 0.3333333333333333, \"big\": 1e300, \"neg\": -42}", &r);
+    cr_assert_str_eq(r.row.status, "SUCCEEDED", "%s", r.types);
+    cr_assert_str_eq(r.types, "ExecutionStarted,TaskStateEntered,LambdaFunctionScheduled,"
+                              "LambdaFunctionStarted,LambdaFunctionSucceeded,TaskStateExited,"
+                              "TaskStateEntered,TaskScheduled,TaskStarted,TaskSucceeded,"
+                              "TaskStateExited,ExecutionSucceeded");
+    release(&r);
+    sfn_model_close(model);
+    model = NULL;
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stepfunctions.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT type, details FROM events ORDER BY event_key", -1,
+                                    &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    int n = 0, with_numbers = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        n++;
+        if (!text)
+            continue;
+        cJSON *tree = cJSON_Parse(text);
+        cr_assert_not_null(tree, "%s: details are not JSON: %s", type, text);
+        char *again = cJSON_PrintUnformatted(tree);
+        cr_assert_str_eq(text, again, "%s: stored details differ from cJSON's print", type);
+        if (strstr(text, "InSeconds\":"))
+            with_numbers++;
+        free(again);
+        cJSON_Delete(tree);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cr_assert_eq(n, 12);
+    cr_assert_eq(with_numbers, 2, "timeoutInSeconds / heartbeatInSeconds written");
+    cr_assert_eq(sfn_model_open(NULL, &model, &err), CORE_OK, "%s", err.message);
+    tu_rmrf(dir);
+    free(dir);
+}
