@@ -596,20 +596,29 @@ static cJSON *details_obj(cJSON *root, const char *key)
     return cJSON_AddObjectToObject(root, key);
 }
 
+/* A state's Entered or Exited event with its payload. known: payload's text when
+ * the caller holds it (NULL: printed here); keep (may be NULL): set to a copy of
+ * that text (NULL in an ephemeral run, or out of memory), for the caller to
+ * reuse while payload stays unchanged. */
 static void emit_state(branch *b, const char *type, const char *suffix, const char *name,
-                       const char *key, const cJSON *payload)
+                       const char *key, const cJSON *payload, const char *known, char **keep)
 {
+    if (keep)
+        *keep = NULL;
     if (b->ex->ephemeral) {
         emit(b, type, NULL); /* numbered only: the type is never read */
         return;
     }
     char ev[64];
     snprintf(ev, sizeof ev, "%s%s", type, suffix);
+    const char *text = known ? known : payload ? sfn_json_print_borrowed(payload, NULL) : NULL;
+    if (keep && text)
+        *keep = strdup(text);
     details_text t;
     dt_begin(&t, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
                                                  : "stateExitedEventDetails");
     dt_string(&t, "name", name);
-    dt_payload(&t, key, payload);
+    dt_payload_text(&t, key, text);
     emit_text(b, ev, dt_end(&t));
 }
 
@@ -2020,8 +2029,12 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
     int first = !b->top;
     size_t in_bound = SIZE_MAX; /* of the input's size, for output_quota; unknown yet */
     const state_slot *hint = NULL; /* the next state's slot, when its Next chose it */
+    /* input's text, printed for the state that output it (its StateExited event)
+     * and reused, unchanged since, for the position and the next StateEntered */
+    char *carried = NULL;
     for (;;) {
         if (deadline_hit(b) || (first ? exec_cancelled(b) : is_cancelled(b))) {
+            free(carried);
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
@@ -2030,6 +2043,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         const cJSON *state = slot ? slot->state : field(states, name);
         const char *type = slot ? slot->type : str_field(state, "Type");
         if (!state || !type) {
+            free(carried);
             cJSON_Delete(input);
             core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
             return RUN_FAIL;
@@ -2038,9 +2052,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         int64_t entered_id = 0; /* unknown when resumed inside the state */
         if (!entered) {
             emit_state(b, kind == K_FAIL ? "Fail" : type, "StateEntered", name, "input",
-                       input);
+                       input, carried, NULL);
             entered_id = b->prev_id;
         }
+        free(carried); /* the state may change its input from here on */
+        carried = NULL;
         cJSON *output = NULL;
         const char *next = NULL;
         int rc;
@@ -2111,17 +2127,19 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             cJSON_Delete(output);
             return rc;
         }
+        int last = kind == K_SUCCEED || !next;
         if (kind != K_FAIL)
-            emit_state(b, type, "StateExited", name, "output", output);
+            emit_state(b, type, "StateExited", name, "output", output, NULL,
+                       last ? NULL : &carried);
         cJSON_Delete(input);
         input = output;
-        if (kind == K_SUCCEED || !next) {
+        if (last) {
             *out = input;
             return RUN_OK;
         }
         if (b->top && !b->ex->ephemeral && !b->ex->express && b->ex->effect) {
             /* The side effect's result and the move to the next state: one commit. */
-            const char *in = sfn_json_print_borrowed(input, NULL);
+            const char *in = carried ? carried : sfn_json_print_borrowed(input, NULL);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
             b->ex->effect = b->ex->deferred = 0;
