@@ -207,6 +207,10 @@ typedef struct branch {
     const struct branch *parent; /* the branch that forked this one, or NULL */
     const cJSON *map_item;
     int map_index;
+    /* the top branch's output text, printed for its last StateExited event and
+     * unchanged since (owned; NULL: not printed), for the ExecutionSucceeded event
+     * and the row */
+    char *out_text;
 } branch;
 
 enum { RUN_OK = 0, RUN_FAIL = 1, RUN_CANCEL = 2, RUN_TIMEOUT = 3 };
@@ -2130,10 +2134,16 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         int last = kind == K_SUCCEED || !next;
         if (kind != K_FAIL)
             emit_state(b, type, "StateExited", name, "output", output, NULL,
-                       last ? NULL : &carried);
+                       !last || b->top ? &carried : NULL);
         cJSON_Delete(input);
         input = output;
         if (last) {
+            if (b->top) {
+                free(b->out_text);
+                b->out_text = carried;
+            } else {
+                free(carried);
+            }
             *out = input;
             return RUN_OK;
         }
@@ -2446,11 +2456,12 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
         u.status = "SUCCEEDED";
-        /* printed once, for the event and the row: the thread's print buffer holds
-         * it until flush copies it (nothing prints in between) */
-        const char *text = b->ex->ephemeral && b->ex->value_out
-                               ? NULL
-                               : sfn_json_print_borrowed(output, NULL);
+        /* printed once, for the event and the row: the last StateExited's text, or
+         * the thread's print buffer, which holds it until flush copies it (nothing
+         * prints in between) */
+        const char *text = b->ex->ephemeral && b->ex->value_out ? NULL
+                           : b->out_text                         ? b->out_text
+                                                 : sfn_json_print_borrowed(output, NULL);
         if (b->ex->ephemeral) {
             emit(b, "ExecutionSucceeded", NULL);
         } else {
@@ -2549,6 +2560,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     /* else the pending events are of pure steps a resume redoes from the committed
      * position: writing them would record those steps twice */
     cJSON_Delete(output);
+    free(top.out_text);
     tl_index = outer;
     tl_slot = outer_slot;
 
