@@ -132,6 +132,7 @@ typedef struct sfn_definition {
     state_index *index;
     int refs;                /* under def_lock */
     unsigned long long used; /* LRU clock */
+    char hash[65];           /* the store's SHA-256 of text, once known ("": not yet) */
 } def_entry;
 
 struct sfn_runtime {
@@ -2343,6 +2344,27 @@ static def_entry *def_acquire(sfn_runtime *rt, const char *text)
     return hit;
 }
 
+/* The cached definition stored under hash (a reference, as def_acquire's), or
+ * NULL when no entry knows that hash yet. */
+static def_entry *def_acquire_hash(sfn_runtime *rt, const char *hash)
+{
+    def_entry *hit = NULL;
+    if (!hash[0])
+        return NULL;
+    pthread_mutex_lock(&rt->def_lock);
+    for (int i = 0; i < DEF_CACHE; i++) {
+        def_entry *e = rt->defs[i];
+        if (e && !strcmp(e->hash, hash)) {
+            hit = e;
+            hit->refs++;
+            hit->used = ++rt->def_clock;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rt->def_lock);
+    return hit;
+}
+
 static void def_release(sfn_runtime *rt, def_entry *e)
 {
     if (!e)
@@ -2452,7 +2474,6 @@ static void close_timed_out(branch *b, cJSON *root)
 
 static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
 {
-    cJSON *root = cJSON_CreateObject();
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
         u.status = "SUCCEEDED";
@@ -2472,11 +2493,12 @@ static void close_execution(branch *b, int rc, cJSON *output, const core_err *er
         }
         u.output = b->ex->value_out ? NULL : text;
     } else if (rc == RUN_TIMEOUT) {
-        close_timed_out(b, root);
+        close_timed_out(b, cJSON_CreateObject());
         return;
     } else {
         /* AWS leaves out what is empty: a States.Timeout of a task has no cause, a
          * Fail state may name neither error nor cause. */
+        cJSON *root = cJSON_CreateObject();
         cJSON *d = details_obj(root, "executionFailedEventDetails");
         if (err->type[0])
             cJSON_AddStringToObject(d, "error", err->type);
@@ -2581,12 +2603,28 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     exec_ctx *ex = calloc(1, sizeof *ex);
     if (!ex)
         return core_err_set(err, 500, "InternalFailure", "out of memory");
-    if (sfn_model_exec_get(rt->opts.model, arn, &ex->row, err) != CORE_OK) {
+    /* The definition by its hash: the parsed one this runtime holds, or the text
+     * read (and parsed, and remembered under its hash) once. */
+    char hash[65];
+    if (sfn_model_exec_get_for_run(rt->opts.model, arn, &ex->row, hash, err) != CORE_OK) {
         free(ex);
         return CORE_ERROR;
     }
-    if (!strcmp(ex->row.status, "RUNNING") && ex->row.pos_state)
+    if (!strcmp(ex->row.status, "RUNNING") && ex->row.pos_state) {
+        ex->def = def_acquire_hash(rt, hash);
+        if (!ex->def &&
+            sfn_model_definition(rt->opts.model, hash, &ex->row.definition, err) != CORE_OK) {
+            sfn_exec_row_release(&ex->row);
+            free(ex);
+            return CORE_ERROR;
+        }
+        if (!ex->def && ex->row.definition && (ex->def = def_acquire(rt, ex->row.definition))) {
+            pthread_mutex_lock(&rt->def_lock);
+            snprintf(ex->def->hash, sizeof ex->def->hash, "%s", hash);
+            pthread_mutex_unlock(&rt->def_lock);
+        }
         run_loaded(rt, ex);
+    }
     sfn_exec_row_release(&ex->row);
     free(ex);
     return CORE_OK;

@@ -531,6 +531,52 @@ int sfn_model_exec_get(sfn_model *m, const char *arn, sfn_exec_row *out, core_er
                       exec_from_row, out, "ExecutionDoesNotExist", "Execution", err);
 }
 
+typedef struct exec_for_run {
+    sfn_exec_row *row;
+    char *hash;
+} exec_for_run;
+
+static void exec_for_run_from_row(sqlite3_stmt *st, void *dst)
+{
+    exec_for_run *x = dst;
+    exec_from_row(st, x->row); /* its column 9 is NULL: no definition text */
+    const unsigned char *h = sqlite3_column_text(st, 21);
+    snprintf(x->hash, 2 * SHA256_DIGEST_LENGTH + 1, "%s", h ? (const char *)h : "");
+}
+
+int sfn_model_exec_get_for_run(sfn_model *m, const char *arn, sfn_exec_row *out, char *hash,
+                               core_err *err)
+{
+    memset(out, 0, sizeof *out);
+    hash[0] = '\0';
+    exec_for_run x = {.row = out, .hash = hash};
+    return get_by_arn(m,
+                      "SELECT arn, machine_arn, machine_name, name, status, input, output, "
+                      "error, cause, NULL, role_arn, type, test_case, start_ms, stop_ms, "
+                      "pos_state, pos_input, pos_entered, pos_retries, offset_ms, "
+                      "last_event_id, def_hash FROM executions WHERE arn = ?",
+                      arn, exec_for_run_from_row, &x, "ExecutionDoesNotExist", "Execution", err);
+}
+
+int sfn_model_definition(sfn_model *m, const char *hash, char **text, core_err *err)
+{
+    *text = NULL;
+    core_store_lock(m->store);
+    int rc = CORE_ERROR;
+    sqlite3_stmt *st = core_store_stmt(m->store, "SELECT text FROM definitions WHERE hash = ?",
+                                       err);
+    if (st) {
+        bind_text(st, 1, hash);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            *text = col_text(st, 0);
+        rc = step == SQLITE_ROW || step == SQLITE_DONE ? CORE_OK : db_error(m, err);
+        sqlite3_reset(st);
+    }
+    core_store_unlock(m->store);
+    return rc;
+}
+
 int sfn_model_exec_list(sfn_model *m, const char *machine_arn, const char *status,
                         const char *after, int limit, sfn_exec_row **out, size_t *n, int *more,
                         core_err *err)

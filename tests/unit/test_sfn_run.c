@@ -1915,3 +1915,36 @@ Test(sfn_run, details_written_as_text_are_the_bytes_cjson_prints_of_their_tree)
     tu_rmrf(dir);
     free(dir);
 }
+
+/* One runtime runs each execution on the definition it was started with, found
+ * by the stored hash once the runtime has parsed it (sfn_model_exec_get_for_run). */
+Test(sfn_run, a_runtime_finds_each_execution_definition_by_its_hash)
+{
+    static const char *const defs[] = {
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", \"Result\": \"a\", "
+        "\"End\": true}}}",
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", \"Result\": \"b\", "
+        "\"End\": true}}}"};
+    static const int order[] = {0, 1, 0, 0, 1};
+    char name[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "h%d", i);
+        create_exec(name, defs[order[i]], "{}", NULL);
+    }
+    sfn_runtime *rt = runtime();
+    for (int i = 0; i < 5; i++) {
+        char arn[300];
+        core_err err;
+        snprintf(name, sizeof name, "h%d", i);
+        sfn_exec_arn("us-east-1", "m", name, 0, arn, sizeof arn);
+        cr_assert_eq(sfn_runtime_run(rt, arn, &err), CORE_OK, "%s", err.message);
+    }
+    sfn_runtime_free(rt);
+    for (int i = 0; i < 5; i++) {
+        run r;
+        snprintf(name, sizeof name, "h%d", i);
+        collect(name, &r);
+        cr_assert_str_eq(r.row.output, order[i] ? "\"b\"" : "\"a\"", "%s", name);
+        release(&r);
+    }
+}
