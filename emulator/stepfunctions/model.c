@@ -393,8 +393,10 @@ static void definition_hash(const char *text, char out[2 * SHA256_DIGEST_LENGTH 
 
 /* Up to EVENT_BATCH events in one INSERT statement (one statement per batch
  * size, prepared once and cached like every other): a commit that records a
- * whole mocked saga writes its ~30 rows in 4 statements instead of 30. */
-#define EVENT_BATCH 8
+ * whole mocked saga writes its 28 rows in 1 statement instead of 28 (32 rows
+ * per statement measured 2% cheaper per execution than 8; 5 parameters a row,
+ * far under SQLite's limit). */
+#define EVENT_BATCH 32
 
 /* The INSERT of k events (k = 1..EVENT_BATCH), built once. */
 static char event_sql[EVENT_BATCH + 1][EVENT_BATCH * 14 + 96];
