@@ -485,9 +485,12 @@ static void dt_print(details_text *t, cJSON *item, size_t room)
     t->len += strlen(t->p + t->len);
 }
 
-/* "<name>":<value as a JSON string, escaped by cJSON's printer> */
+/* "<name>":<value as a JSON string, escaped by cJSON's printer>; nothing for a
+ * NULL value (as cJSON_AddStringToObject adds nothing then) */
 static void dt_string(details_text *t, const char *name, const char *value)
 {
+    if (!value)
+        return;
     dt_key(t, name);
     size_t n = strlen(value);
     if (n > (INT_MAX - 16) / 6) {
