@@ -132,6 +132,7 @@ typedef struct sfn_definition {
     state_index *index;
     int refs;                /* under def_lock */
     unsigned long long used; /* LRU clock */
+    char hash[65];           /* the store's SHA-256 of text, once known ("": not yet) */
 } def_entry;
 
 struct sfn_runtime {
@@ -209,6 +210,10 @@ typedef struct branch {
     const struct branch *parent; /* the branch that forked this one, or NULL */
     const cJSON *map_item;
     int map_index;
+    /* the top branch's output text, printed for its last StateExited event and
+     * unchanged since (owned; NULL: not printed), for the ExecutionSucceeded event
+     * and the row */
+    char *out_text;
 } branch;
 
 enum { RUN_OK = 0, RUN_FAIL = 1, RUN_CANCEL = 2, RUN_TIMEOUT = 3 };
@@ -355,14 +360,14 @@ static int branch_sleep(branch *b, int64_t delay_ms)
 
 /* ---- history ------------------------------------------------------------------ */
 
-/* Append an event: details (owned, may be NULL) is {"<x>EventDetails": {...}}. */
-static void emit(branch *b, const char *type, cJSON *details)
+/* Append an event whose details text (owned, may be NULL) is already printed. */
+static void emit_text(branch *b, const char *type, char *text)
 {
     exec_ctx *ex = b->ex;
     if (ex->ephemeral) {
         /* An ephemeral execution's events are never read: number them, nothing more
          * (under the lock only once branches may number them at the same time). */
-        cJSON_Delete(details);
+        free(text);
         if (!atomic_load_explicit(&ex->forked, memory_order_relaxed)) {
             b->prev_id = ex->next_id++;
             return;
@@ -372,8 +377,6 @@ static void emit(branch *b, const char *type, cJSON *details)
         pthread_mutex_unlock(&ex->lock);
         return;
     }
-    char *text = details ? sfn_json_print(details) : NULL;
-    cJSON_Delete(details);
     pthread_mutex_lock(&ex->lock);
     if (ex->next_id >= SFN_MAX_EVENTS && !ex->express && strncmp(type, "Execution", 9) != 0) {
         /* The history is full: this event is not written; the execution stops as
@@ -404,6 +407,155 @@ static void emit(branch *b, const char *type, cJSON *details)
     p->ev.details = text;
     b->prev_id = p->ev.id;
     pthread_mutex_unlock(&ex->lock);
+}
+
+/* Append an event: details (owned, may be NULL) is {"<x>EventDetails": {...}}. */
+static void emit(branch *b, const char *type, cJSON *details)
+{
+    char *text = details && !b->ex->ephemeral ? sfn_json_print(details) : NULL;
+    cJSON_Delete(details);
+    emit_text(b, type, text);
+}
+
+/* ---- details text, written directly -------------------------------------------------
+ * The frequent events' details ({"<x>EventDetails":{...}}, each state's input and
+ * output among them) are written as text, not built as a tree and printed: the tree
+ * held each payload as a string item (the payload printed, then copied into the
+ * tree), and printing the tree escaped it again into a second buffer. Here each
+ * payload is printed once and escaped once, straight into the details. Every
+ * value is still cJSON's text: a string is escaped by cJSON's printer (a string
+ * reference item printed in place), a number printed by it; only the fixed
+ * punctuation and the literal keys are ours. Key order is the tree's, so the
+ * bytes are the same (tests/golden/stepfunctions/ pins them). */
+
+typedef struct details_text {
+    char *p;
+    size_t len, cap;
+    int first; /* no member written yet in the open object */
+    int failed; /* out of memory: dt_end answers NULL */
+} details_text;
+
+static int dt_reserve(details_text *t, size_t more)
+{
+    if (t->failed)
+        return -1;
+    if (t->len + more + 1 <= t->cap)
+        return 0;
+    size_t cap = t->cap ? t->cap : 256;
+    while (cap < t->len + more + 1)
+        cap *= 2;
+    char *grown = realloc(t->p, cap);
+    if (!grown) {
+        t->failed = 1;
+        return -1;
+    }
+    t->p = grown;
+    t->cap = cap;
+    return 0;
+}
+
+static void dt_raw(details_text *t, const char *s, size_t n)
+{
+    if (dt_reserve(t, n) != 0)
+        return;
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+/* "<name>": (with the comma before it after the first member); name is a literal key. */
+static void dt_key(details_text *t, const char *name)
+{
+    if (!t->first)
+        dt_raw(t, ",", 1);
+    t->first = 0;
+    dt_raw(t, "\"", 1);
+    dt_raw(t, name, strlen(name));
+    dt_raw(t, "\":", 2);
+}
+
+/* Open {"<details_key>":{ */
+static void dt_begin(details_text *t, const char *details_key)
+{
+    memset(t, 0, sizeof *t);
+    dt_raw(t, "{", 1);
+    t->first = 1;
+    dt_key(t, details_key);
+    dt_raw(t, "{", 1);
+    t->first = 1;
+}
+
+/* cJSON's text of item appended, printed in place (room: what it needs at most). */
+static void dt_print(details_text *t, cJSON *item, size_t room)
+{
+    if (dt_reserve(t, room + 5) != 0) /* cJSON asks for 5 bytes of slack */
+        return;
+    size_t left = t->cap - t->len;
+    if (left > INT_MAX)
+        left = INT_MAX;
+    if (!cJSON_PrintPreallocated(item, t->p + t->len, (int)left, 0)) {
+        t->failed = 1;
+        return;
+    }
+    t->len += strlen(t->p + t->len);
+}
+
+/* "<name>":<value as a JSON string, escaped by cJSON's printer>; nothing for a
+ * NULL value (as cJSON_AddStringToObject adds nothing then) */
+static void dt_string(details_text *t, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    dt_key(t, name);
+    size_t n = strlen(value);
+    if (n > (INT_MAX - 16) / 6) {
+        t->failed = 1;
+        return;
+    }
+    cJSON ref;
+    memset(&ref, 0, sizeof ref);
+    ref.type = cJSON_String | cJSON_IsReference;
+    ref.valuestring = (char *)value;
+    dt_print(t, &ref, 6 * n + 2); /* every byte \u00XX at worst, and the quotes */
+}
+
+/* "<name>":<number, printed by cJSON> */
+static void dt_number(details_text *t, const char *name, double v)
+{
+    dt_key(t, name);
+    cJSON num;
+    memset(&num, 0, sizeof num);
+    num.type = cJSON_Number;
+    num.valuedouble = v;
+    num.valueint = v >= INT_MAX ? INT_MAX : v <= (double)INT_MIN ? INT_MIN : (int)v;
+    dt_print(t, &num, 64);
+}
+
+/* add_payload's members: "<key>":"<value's text>","<key>Details":{"truncated":false};
+ * text is the value's printed text (NULL: the JSON null's). */
+static void dt_payload_text(details_text *t, const char *key, const char *text)
+{
+    static const char details[] = "Details\":{\"truncated\":false}";
+    dt_string(t, key, text ? text : "null");
+    dt_raw(t, ",\"", 2);
+    dt_raw(t, key, strlen(key));
+    dt_raw(t, details, sizeof details - 1);
+}
+
+static void dt_payload(details_text *t, const char *key, const cJSON *value)
+{
+    dt_payload_text(t, key, value ? sfn_json_print_borrowed(value, NULL) : NULL);
+}
+
+/* Close the two objects: the text (owned), or NULL when memory ran out. */
+static char *dt_end(details_text *t)
+{
+    dt_raw(t, "}}", 2);
+    if (t->failed) {
+        free(t->p);
+        return NULL;
+    }
+    return t->p;
 }
 
 /* Write pending events with u's position/closing (u may be NULL: events only). */
@@ -467,38 +619,30 @@ static cJSON *details_obj(cJSON *root, const char *key)
     return cJSON_AddObjectToObject(root, key);
 }
 
-static void add_payload(cJSON *d, const char *key, const cJSON *value)
-{
-    const char *text = value ? sfn_json_print_borrowed(value, NULL) : NULL;
-    cJSON_AddStringToObject(d, key, text ? text : "null");
-    char dkey[48];
-    snprintf(dkey, sizeof dkey, "%sDetails", key);
-    cJSON *det = cJSON_AddObjectToObject(d, dkey);
-    cJSON_AddBoolToObject(det, "truncated", 0);
-}
-
-/* A payload in event details, unless nobody will read them (an ephemeral run). */
-static void add_payload_if(const branch *b, cJSON *d, const char *key, const cJSON *value)
-{
-    if (!b->ex->ephemeral)
-        add_payload(d, key, value);
-}
-
+/* A state's Entered or Exited event with its payload. known: payload's text when
+ * the caller holds it (NULL: printed here); keep (may be NULL): set to a copy of
+ * that text (NULL in an ephemeral run, or out of memory), for the caller to
+ * reuse while payload stays unchanged. */
 static void emit_state(branch *b, const char *type, const char *suffix, const char *name,
-                       const char *key, const cJSON *payload)
+                       const char *key, const cJSON *payload, const char *known, char **keep)
 {
+    if (keep)
+        *keep = NULL;
     if (b->ex->ephemeral) {
         emit(b, type, NULL); /* numbered only: the type is never read */
         return;
     }
     char ev[64];
     snprintf(ev, sizeof ev, "%s%s", type, suffix);
-    cJSON *root = cJSON_CreateObject();
-    cJSON *d = details_obj(root, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
-                                                                 : "stateExitedEventDetails");
-    cJSON_AddStringToObject(d, "name", name);
-    add_payload(d, key, payload);
-    emit(b, ev, root);
+    const char *text = known ? known : payload ? sfn_json_print_borrowed(payload, NULL) : NULL;
+    if (keep && text)
+        *keep = strdup(text);
+    details_text t;
+    dt_begin(&t, !strcmp(suffix, "StateEntered") ? "stateEnteredEventDetails"
+                                                 : "stateExitedEventDetails");
+    dt_string(&t, "name", name);
+    dt_payload_text(&t, key, text);
+    emit_text(b, ev, dt_end(&t));
 }
 
 static void emit_error(branch *b, const char *type, const char *details_key,
@@ -1409,32 +1553,31 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
             emit(b, bare ? "LambdaFunctionScheduled" : "TaskScheduled", NULL);
             emit(b, bare ? "LambdaFunctionStarted" : "TaskStarted", NULL);
         } else if (rc == CORE_OK) {
-            cJSON *root = cJSON_CreateObject();
+            details_text t;
             if (bare) {
-                cJSON *d = details_obj(root, "lambdaFunctionScheduledEventDetails");
-                cJSON_AddStringToObject(d, "resource", resource);
-                add_payload_if(b, d, "input", params);
+                dt_begin(&t, "lambdaFunctionScheduledEventDetails");
+                dt_string(&t, "resource", resource);
+                dt_payload(&t, "input", params);
                 if (timeout_ms)
-                    cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
-                emit(b, "LambdaFunctionScheduled", root);
+                    dt_number(&t, "timeoutInSeconds", (double)(timeout_ms / 1000));
+                emit_text(b, "LambdaFunctionScheduled", dt_end(&t));
                 emit(b, "LambdaFunctionStarted", NULL);
             } else {
-                cJSON *d = details_obj(root, "taskScheduledEventDetails");
-                cJSON_AddStringToObject(d, "resourceType", rtype);
-                cJSON_AddStringToObject(d, "resource", rname);
-                cJSON_AddStringToObject(d, "region", b->ex->rt->opts.region);
-                const char *p = b->ex->ephemeral ? NULL : sfn_json_print_borrowed(params, NULL);
-                cJSON_AddStringToObject(d, "parameters", p ? p : "{}");
+                dt_begin(&t, "taskScheduledEventDetails");
+                dt_string(&t, "resourceType", rtype);
+                dt_string(&t, "resource", rname);
+                dt_string(&t, "region", b->ex->rt->opts.region);
+                const char *p = sfn_json_print_borrowed(params, NULL);
+                dt_string(&t, "parameters", p ? p : "{}");
                 if (timeout_ms)
-                    cJSON_AddNumberToObject(d, "timeoutInSeconds", (double)(timeout_ms / 1000));
+                    dt_number(&t, "timeoutInSeconds", (double)(timeout_ms / 1000));
                 if (heartbeat_s > 0)
-                    cJSON_AddNumberToObject(d, "heartbeatInSeconds", heartbeat_s);
-                emit(b, "TaskScheduled", root);
-                root = cJSON_CreateObject();
-                d = details_obj(root, "taskStartedEventDetails");
-                cJSON_AddStringToObject(d, "resourceType", rtype);
-                cJSON_AddStringToObject(d, "resource", rname);
-                emit(b, "TaskStarted", root);
+                    dt_number(&t, "heartbeatInSeconds", heartbeat_s);
+                emit_text(b, "TaskScheduled", dt_end(&t));
+                dt_begin(&t, "taskStartedEventDetails");
+                dt_string(&t, "resourceType", rtype);
+                dt_string(&t, "resource", rname);
+                emit_text(b, "TaskStarted", dt_end(&t));
             }
         }
         if (rc == CORE_OK) {
@@ -1481,15 +1624,15 @@ static int run_task(branch *b, const char *name, const cJSON *state, const cJSON
                 rc = finish_result(state, input, movable, result, ctx, out, err);
                 result = NULL;
             } else if (rc == CORE_OK) {
-                cJSON *root2 = cJSON_CreateObject();
-                cJSON *d = details_obj(root2, bare ? "lambdaFunctionSucceededEventDetails"
-                                                   : "taskSucceededEventDetails");
+                details_text t;
+                dt_begin(&t, bare ? "lambdaFunctionSucceededEventDetails"
+                                  : "taskSucceededEventDetails");
                 if (!bare) {
-                    cJSON_AddStringToObject(d, "resourceType", rtype);
-                    cJSON_AddStringToObject(d, "resource", rname);
+                    dt_string(&t, "resourceType", rtype);
+                    dt_string(&t, "resource", rname);
                 }
-                add_payload_if(b, d, "output", result);
-                emit(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", root2);
+                dt_payload(&t, "output", result);
+                emit_text(b, bare ? "LambdaFunctionSucceeded" : "TaskSucceeded", dt_end(&t));
                 cJSON_Delete(par_own); /* it may share the input, which may now change */
                 par_own = NULL;
                 rc = finish_result(state, input, movable, result, ctx, out, err);
@@ -1909,8 +2052,12 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
     int first = !b->top;
     size_t in_bound = SIZE_MAX; /* of the input's size, for output_quota; unknown yet */
     const state_slot *hint = NULL; /* the next state's slot, when its Next chose it */
+    /* input's text, printed for the state that output it (its StateExited event)
+     * and reused, unchanged since, for the position and the next StateEntered */
+    char *carried = NULL;
     for (;;) {
         if (deadline_hit(b) || (first ? exec_cancelled(b) : is_cancelled(b))) {
+            free(carried);
             cJSON_Delete(input);
             return RUN_CANCEL;
         }
@@ -1919,6 +2066,7 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         const cJSON *state = slot ? slot->state : field(states, name);
         const char *type = slot ? slot->type : str_field(state, "Type");
         if (!state || !type) {
+            free(carried);
             cJSON_Delete(input);
             core_err_set(err, 400, "States.Runtime", "State '%s' does not exist", name);
             return RUN_FAIL;
@@ -1927,9 +2075,11 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
         int64_t entered_id = 0; /* unknown when resumed inside the state */
         if (!entered) {
             emit_state(b, kind == K_FAIL ? "Fail" : type, "StateEntered", name, "input",
-                       input);
+                       input, carried, NULL);
             entered_id = b->prev_id;
         }
+        free(carried); /* the state may change its input from here on */
+        carried = NULL;
         cJSON *output = NULL;
         const char *next = NULL;
         int rc;
@@ -2000,17 +2150,25 @@ static int run_states(branch *b, const cJSON *machine, const char *start, cJSON 
             cJSON_Delete(output);
             return rc;
         }
+        int last = kind == K_SUCCEED || !next;
         if (kind != K_FAIL)
-            emit_state(b, type, "StateExited", name, "output", output);
+            emit_state(b, type, "StateExited", name, "output", output, NULL,
+                       !last || b->top ? &carried : NULL);
         cJSON_Delete(input);
         input = output;
-        if (kind == K_SUCCEED || !next) {
+        if (last) {
+            if (b->top) {
+                free(b->out_text);
+                b->out_text = carried;
+            } else {
+                free(carried);
+            }
             *out = input;
             return RUN_OK;
         }
         if (b->top && !b->ex->ephemeral && !b->ex->express && b->ex->effect) {
             /* The side effect's result and the move to the next state: one commit. */
-            const char *in = sfn_json_print_borrowed(input, NULL);
+            const char *in = carried ? carried : sfn_json_print_borrowed(input, NULL);
             sfn_exec_update u = {.pos_state = next, .pos_input = in, .pos_entered = 0};
             flush(b, &u);
             b->ex->effect = b->ex->deferred = 0;
@@ -2204,6 +2362,27 @@ static def_entry *def_acquire(sfn_runtime *rt, const char *text)
     return hit;
 }
 
+/* The cached definition stored under hash (a reference, as def_acquire's), or
+ * NULL when no entry knows that hash yet. */
+static def_entry *def_acquire_hash(sfn_runtime *rt, const char *hash)
+{
+    def_entry *hit = NULL;
+    if (!hash[0])
+        return NULL;
+    pthread_mutex_lock(&rt->def_lock);
+    for (int i = 0; i < DEF_CACHE; i++) {
+        def_entry *e = rt->defs[i];
+        if (e && !strcmp(e->hash, hash)) {
+            hit = e;
+            hit->refs++;
+            hit->used = ++rt->def_clock;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rt->def_lock);
+    return hit;
+}
+
 static void def_release(sfn_runtime *rt, def_entry *e)
 {
     if (!e)
@@ -2313,21 +2492,31 @@ static void close_timed_out(branch *b, cJSON *root)
 
 static void close_execution(branch *b, int rc, cJSON *output, const core_err *err)
 {
-    cJSON *root = cJSON_CreateObject();
     sfn_exec_update u = {0};
     if (rc == RUN_OK) {
-        cJSON *d = details_obj(root, "executionSucceededEventDetails");
-        add_payload_if(b, d, "output", output);
-        emit(b, "ExecutionSucceeded", root);
         u.status = "SUCCEEDED";
-        /* printed last: the thread's print buffer holds it until flush copies it */
-        u.output = b->ex->value_out ? NULL : sfn_json_print_borrowed(output, NULL);
+        /* printed once, for the event and the row: the last StateExited's text, or
+         * the thread's print buffer, which holds it until flush copies it (nothing
+         * prints in between) */
+        const char *text = b->ex->ephemeral && b->ex->value_out ? NULL
+                           : b->out_text                         ? b->out_text
+                                                 : sfn_json_print_borrowed(output, NULL);
+        if (b->ex->ephemeral) {
+            emit(b, "ExecutionSucceeded", NULL);
+        } else {
+            details_text t;
+            dt_begin(&t, "executionSucceededEventDetails");
+            dt_payload_text(&t, "output", text);
+            emit_text(b, "ExecutionSucceeded", dt_end(&t));
+        }
+        u.output = b->ex->value_out ? NULL : text;
     } else if (rc == RUN_TIMEOUT) {
-        close_timed_out(b, root);
+        close_timed_out(b, cJSON_CreateObject());
         return;
     } else {
         /* AWS leaves out what is empty: a States.Timeout of a task has no cause, a
          * Fail state may name neither error nor cause. */
+        cJSON *root = cJSON_CreateObject();
         cJSON *d = details_obj(root, "executionFailedEventDetails");
         if (err->type[0])
             cJSON_AddStringToObject(d, "error", err->type);
@@ -2369,13 +2558,13 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     if (rt->opts.mocks && ex->row.test_case && ex->row.machine_name)
         ex->mock_case = sfn_mocks_case(rt->opts.mocks, ex->row.machine_name, ex->row.test_case);
     ex->express = ex->row.type && !strcmp(ex->row.type, "EXPRESS");
-    const char *dtext = ex->definition_text ? ex->definition_text : ex->row.definition;
-    if (!ex->def && dtext)
-        ex->def = def_acquire(rt, dtext);
+    const char *def_text = ex->definition_text ? ex->definition_text : ex->row.definition;
+    if (!ex->def && def_text)
+        ex->def = def_acquire(rt, def_text);
     ex->definition = ex->def ? ex->def->tree : NULL;
     ex->index = ex->def ? ex->def->index : NULL;
-    if (!ex->definition && dtext)
-        ex->definition = ex->own_definition = cJSON_Parse(dtext);
+    if (!ex->definition && def_text)
+        ex->definition = ex->own_definition = cJSON_Parse(def_text);
     ex->deadline_ms = exec_deadline(ex);
     if (ex->express)
         ex->wall_deadline_ms = core_clock_monotonic_ms() +
@@ -2414,6 +2603,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     /* else the pending events are of pure steps a resume redoes from the committed
      * position: writing them would record those steps twice */
     cJSON_Delete(output);
+    free(top.out_text);
     tl_index = outer;
     tl_slot = outer_slot;
 
@@ -2434,12 +2624,28 @@ int sfn_runtime_run(sfn_runtime *rt, const char *arn, core_err *err)
     exec_ctx *ex = calloc(1, sizeof *ex);
     if (!ex)
         return core_err_set(err, 500, "InternalFailure", "out of memory");
-    if (sfn_model_exec_get(rt->opts.model, arn, &ex->row, err) != CORE_OK) {
+    /* The definition by its hash: the parsed one this runtime holds, or the text
+     * read (and parsed, and remembered under its hash) once. */
+    char hash[65];
+    if (sfn_model_exec_get_for_run(rt->opts.model, arn, &ex->row, hash, err) != CORE_OK) {
         free(ex);
         return CORE_ERROR;
     }
-    if (!strcmp(ex->row.status, "RUNNING") && ex->row.pos_state)
+    if (!strcmp(ex->row.status, "RUNNING") && ex->row.pos_state) {
+        ex->def = def_acquire_hash(rt, hash);
+        if (!ex->def &&
+            sfn_model_definition(rt->opts.model, hash, &ex->row.definition, err) != CORE_OK) {
+            sfn_exec_row_release(&ex->row);
+            free(ex);
+            return CORE_ERROR;
+        }
+        if (!ex->def && ex->row.definition && (ex->def = def_acquire(rt, ex->row.definition))) {
+            pthread_mutex_lock(&rt->def_lock);
+            snprintf(ex->def->hash, sizeof ex->def->hash, "%s", hash);
+            pthread_mutex_unlock(&rt->def_lock);
+        }
         run_loaded(rt, ex);
+    }
     sfn_exec_row_release(&ex->row);
     free(ex);
     return CORE_OK;

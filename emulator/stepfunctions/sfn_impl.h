@@ -75,6 +75,16 @@ int sfn_model_machine_list(sfn_model *m, const char *after, int limit, sfn_machi
 int sfn_model_exec_create(sfn_model *m, const sfn_exec_row *row, const char *start_at,
                           const char *started_details, core_err *err);
 int sfn_model_exec_get(sfn_model *m, const char *arn, sfn_exec_row *out, core_err *err);
+
+/* sfn_model_exec_get for running the execution: out->definition is left NULL
+ * and hash (65 bytes) set to the SHA-256 (hex) its definition is stored under,
+ * for a runtime that holds the parsed definition to skip its 15 KB text. */
+int sfn_model_exec_get_for_run(sfn_model *m, const char *arn, sfn_exec_row *out, char *hash,
+                               core_err *err);
+
+/* The definition text stored under hash (caller frees), as sfn_model_exec_get
+ * would have answered it: NULL in *text if none. */
+int sfn_model_definition(sfn_model *m, const char *hash, char **text, core_err *err);
 /* Executions of a machine, newest first; status NULL for all; after: the ARN
  * the previous page ended with. */
 int sfn_model_exec_list(sfn_model *m, const char *machine_arn, const char *status,

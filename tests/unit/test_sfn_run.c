@@ -7,6 +7,7 @@
  * no wall time while the history's timestamps show them.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1750,4 +1751,200 @@ Test(sfn_run, pinned_standard_histories_of_the_saga_are_byte_for_byte_unchanged)
     while (used && got[used - 1] == '\n')
         got[--used] = '\0';
     cr_assert_str_eq(got, golden("saga_standard_histories.txt"));
+}
+
+/* stepfunctions.db as schema version 1 made it (events in a WITHOUT ROWID table
+ * keyed by the execution's ARN): migration 2 must move every row, and a RUNNING
+ * execution of the old file resumes on the new one. */
+static const char old_schema_v1[] =
+    "CREATE TABLE machines ("
+    "  arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, definition TEXT NOT NULL,"
+    "  role_arn TEXT NOT NULL, type TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL, revision_id TEXT NOT NULL);"
+    "CREATE TABLE executions ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT, arn TEXT NOT NULL UNIQUE,"
+    "  machine_arn TEXT NOT NULL, machine_name TEXT NOT NULL, name TEXT NOT NULL,"
+    "  status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT,"
+    "  def_hash TEXT NOT NULL, role_arn TEXT NOT NULL, type TEXT NOT NULL, test_case TEXT,"
+    "  start_ms INTEGER NOT NULL, stop_ms INTEGER,"
+    "  pos_state TEXT, pos_input TEXT, pos_entered INTEGER NOT NULL DEFAULT 0,"
+    "  pos_retries TEXT, offset_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_event_id INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX executions_by_machine ON executions(machine_arn, seq);"
+    "CREATE INDEX executions_running ON executions(status, seq);"
+    "CREATE TABLE definitions (hash TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE events ("
+    "  exec_arn TEXT NOT NULL, id INTEGER NOT NULL, prev_id INTEGER NOT NULL,"
+    "  ts_ms INTEGER NOT NULL, type TEXT NOT NULL, details TEXT,"
+    "  PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;"
+    "PRAGMA user_version=1;";
+
+#define OLD_DEF "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"}," \
+                "\"B\":{\"Type\":\"Pass\",\"Result\":{\"b\":2},\"End\":true}}}"
+#define OLD_ARN(n) "arn:aws:states:us-east-1:000000000000:execution:m:" n
+
+Test(sfn_run, schema_1_db_migrates_its_events_and_resumes_a_running_execution)
+{
+    char *dir = tu_mkdtemp();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stepfunctions.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, old_schema_v1, NULL, NULL, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO definitions VALUES ('h', '%s');"
+             /* "done" ran first and finished; "half" stands at B, A's events written */
+             "INSERT INTO executions(arn, machine_arn, machine_name, name, status, input, output,"
+             " def_hash, role_arn, type, start_ms, stop_ms, pos_state, pos_input, last_event_id)"
+             " VALUES ('" OLD_ARN("done") "', 'arn:m', 'm', 'done', 'SUCCEEDED', '{}', '{\"b\":2}',"
+             " 'h', 'r', 'STANDARD', 1700000000000, 1700000000000, 'B', '{}', 6),"
+             " ('" OLD_ARN("half") "', 'arn:m', 'm', 'half', 'RUNNING', '{\"x\":1}', NULL,"
+             " 'h', 'r', 'STANDARD', 1700000000000, NULL, 'B', '{\"x\":1}', 3);"
+             "INSERT INTO events VALUES"
+             " ('" OLD_ARN("half") "', 1, 0, 1700000000000, 'ExecutionStarted',"
+             "  '{\"executionStartedEventDetails\":{\"input\":\"{\\\"x\\\":1}\"}}'),"
+             " ('" OLD_ARN("done") "', 2, 1, 1700000000000, 'PassStateEntered', NULL),"
+             " ('" OLD_ARN("half") "', 3, 2, 1700000000000, 'PassStateExited', NULL),"
+             " ('" OLD_ARN("done") "', 1, 0, 1700000000000, 'ExecutionStarted', NULL),"
+             " ('" OLD_ARN("half") "', 2, 1, 1700000000000, 'PassStateEntered', NULL);",
+             OLD_DEF);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+
+    sfn_model_close(model);
+    core_err err;
+    cr_assert_eq(sfn_model_open(dir, &model, &err), CORE_OK, "%s", err.message);
+    cJSON *done;
+    cr_assert_eq(sfn_model_events(model, OLD_ARN("done"), &done, &err), CORE_OK);
+    cr_assert_eq(cJSON_GetArraySize(done), 2, "the finished execution keeps its own 2 events");
+    cJSON_Delete(done);
+
+    sfn_runtime *rt = runtime();
+    cr_assert_eq(sfn_runtime_run(rt, OLD_ARN("half"), &err), CORE_OK, "%s", err.message);
+    sfn_runtime_free(rt);
+    run r;
+    memset(&r, 0, sizeof r);
+    collect("half", &r);
+    cr_assert_str_eq(r.row.status, "SUCCEEDED");
+    cr_assert_str_eq(r.types, "ExecutionStarted,PassStateEntered,PassStateExited,"
+                              "PassStateEntered,PassStateExited,ExecutionSucceeded",
+                     "A is not redone, B runs: %s", r.types);
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(cJSON_GetObjectItemCaseSensitive(event(&r, i), "id")->valuedouble, i + 1);
+        cr_assert_eq(
+            cJSON_GetObjectItemCaseSensitive(event(&r, i), "previousEventId")->valuedouble, i);
+    }
+    const cJSON *started = cJSON_GetObjectItemCaseSensitive(event(&r, 0),
+                                                            "executionStartedEventDetails");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(started, "input")->valuestring, "{\"x\":1}",
+                     "the details came over");
+    release(&r);
+
+    sfn_model_close(model);
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cr_assert_eq(sfn_model_open(NULL, &model, &err), CORE_OK, "%s", err.message);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* Every stored event's details text is cJSON's own: printing the tree it parses
+ * to gives the same bytes (details written as text, sfn-std; the golden
+ * histories pin the saga's, this the bare Lambda, timeout and heartbeat forms
+ * and escapes in names and payloads). */
+Test(sfn_run, details_written_as_text_are_the_bytes_cjson_prints_of_their_tree)
+{
+    char *dir = tu_mkdtemp();
+    sfn_model_close(model);
+    core_err err;
+    cr_assert_eq(sfn_model_open(dir, &model, &err), CORE_OK, "%s", err.message);
+    run r;
+    execute("{\"StartAt\": \"B\\\"\\u00e9\", \"States\": {"
+            "\"B\\\"\\u00e9\": {\"Type\": \"Task\", \"Resource\": "
+            "\"arn:aws:lambda:us-east-1:000000000000:function:f\", \"TimeoutSeconds\": 7, "
+            "\"Next\": \"T\"},"
+            "\"T\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", "
+            "\"Parameters\": {\"FunctionName\": \"f\", \"Payload.$\": \"$\"}, "
+            "\"TimeoutSeconds\": 30, \"HeartbeatSeconds\": 12, \"End\": true}}}",
+            "{\"note\": \"q\\\"b\\\\s/\\n\\t\\u0001\\u00e9\\u20ac\", \"ratio\": 0.1, "
+            "\"third\": 0.3333333333333333, \"big\": 1e300, \"neg\": -42}", &r);
+    cr_assert_str_eq(r.row.status, "SUCCEEDED", "%s", r.types);
+    cr_assert_str_eq(r.types, "ExecutionStarted,TaskStateEntered,LambdaFunctionScheduled,"
+                              "LambdaFunctionStarted,LambdaFunctionSucceeded,TaskStateExited,"
+                              "TaskStateEntered,TaskScheduled,TaskStarted,TaskSucceeded,"
+                              "TaskStateExited,ExecutionSucceeded");
+    release(&r);
+    sfn_model_close(model);
+    model = NULL;
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stepfunctions.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT type, details FROM events ORDER BY event_key", -1,
+                                    &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    int n = 0, with_numbers = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        n++;
+        if (!text)
+            continue;
+        cJSON *tree = cJSON_Parse(text);
+        cr_assert_not_null(tree, "%s: details are not JSON: %s", type, text);
+        char *again = cJSON_PrintUnformatted(tree);
+        cr_assert_str_eq(text, again, "%s: stored details differ from cJSON's print", type);
+        if (strstr(text, "InSeconds\":"))
+            with_numbers++;
+        free(again);
+        cJSON_Delete(tree);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cr_assert_eq(n, 12);
+    cr_assert_eq(with_numbers, 2, "timeoutInSeconds / heartbeatInSeconds written");
+    cr_assert_eq(sfn_model_open(NULL, &model, &err), CORE_OK, "%s", err.message);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* One runtime runs each execution on the definition it was started with, found
+ * by the stored hash once the runtime has parsed it (sfn_model_exec_get_for_run). */
+Test(sfn_run, a_runtime_finds_each_execution_definition_by_its_hash)
+{
+    static const char *const defs[] = {
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", \"Result\": \"a\", "
+        "\"End\": true}}}",
+        "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", \"Result\": \"b\", "
+        "\"End\": true}}}"};
+    static const int order[] = {0, 1, 0, 0, 1};
+    char name[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "h%d", i);
+        create_exec(name, defs[order[i]], "{}", NULL);
+    }
+    sfn_runtime *rt = runtime();
+    for (int i = 0; i < 5; i++) {
+        char arn[300];
+        core_err err;
+        snprintf(name, sizeof name, "h%d", i);
+        sfn_exec_arn("us-east-1", "m", name, 0, arn, sizeof arn);
+        cr_assert_eq(sfn_runtime_run(rt, arn, &err), CORE_OK, "%s", err.message);
+    }
+    sfn_runtime_free(rt);
+    for (int i = 0; i < 5; i++) {
+        run r;
+        snprintf(name, sizeof name, "h%d", i);
+        collect(name, &r);
+        cr_assert_str_eq(r.row.output, order[i] ? "\"b\"" : "\"a\"", "%s", name);
+        release(&r);
+    }
 }
