@@ -1315,29 +1315,46 @@ static int run_fail(branch *b, const char *name, const cJSON *state, const cJSON
     return RUN_FAIL;
 }
 
-/* Timeout of a task in ms (0: none): TimeoutSeconds or TimeoutSecondsPath. */
-static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out, core_err *err)
+/* A field given as a number (value) or as a path into the effective input
+ * (path, the field named path_key): *set 1 and *out the number, or *set 0 when
+ * neither is given. A path that selects no number, or one below min, is
+ * States.Runtime "The <path_key> '<path>' did not resolve to <want>". */
+static int number_or_path(const cJSON *value, const char *path, const char *path_key,
+                          const cJSON *effective, double min, const char *want, double *out,
+                          int *set, core_err *err)
 {
+    *set = 0;
     *out = 0;
-    const cJSON *t = sf(state, F_TIMEOUT_SECONDS);
-    if (cJSON_IsNumber(t)) {
-        *out = (int64_t)(t->valuedouble * 1000);
+    if (cJSON_IsNumber(value)) {
+        *set = 1;
+        *out = value->valuedouble;
         return CORE_OK;
     }
-    const char *path = sstr(state, F_TIMEOUT_SECONDS_PATH);
     if (!path)
         return CORE_OK;
     cJSON *v = NULL;
     if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
-        v->valuedouble < 1) {
+        v->valuedouble < min) {
         cJSON_Delete(v);
-        return core_err_set(err, 400, "States.Runtime",
-                            "The TimeoutSecondsPath '%s' did not resolve to a positive integer",
-                            path);
+        return core_err_set(err, 400, "States.Runtime", "The %s '%s' did not resolve to %s",
+                            path_key, path, want);
     }
-    *out = (int64_t)(v->valuedouble * 1000);
+    *set = 1;
+    *out = v->valuedouble;
     cJSON_Delete(v);
     return CORE_OK;
+}
+
+/* Timeout of a task in ms (0: none): TimeoutSeconds or TimeoutSecondsPath. */
+static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out, core_err *err)
+{
+    double seconds;
+    int set;
+    int rc = number_or_path(sf(state, F_TIMEOUT_SECONDS), sstr(state, F_TIMEOUT_SECONDS_PATH),
+                            "TimeoutSecondsPath", effective, 1, "a positive integer", &seconds,
+                            &set, err);
+    *out = (int64_t)(seconds * 1000);
+    return rc;
 }
 
 /* HeartbeatSeconds or HeartbeatSecondsPath in seconds (0: none), for TaskScheduled:
@@ -1345,26 +1362,10 @@ static int task_timeout(const cJSON *state, const cJSON *effective, int64_t *out
 static int task_heartbeat(const cJSON *state, const cJSON *effective, double *out,
                           core_err *err)
 {
-    *out = 0;
-    const cJSON *hb = sf(state, F_HEARTBEAT_SECONDS);
-    if (cJSON_IsNumber(hb)) {
-        *out = hb->valuedouble;
-        return CORE_OK;
-    }
-    const char *path = sstr(state, F_HEARTBEAT_SECONDS_PATH);
-    if (!path)
-        return CORE_OK;
-    cJSON *v = NULL;
-    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
-        v->valuedouble < 1) {
-        cJSON_Delete(v);
-        return core_err_set(err, 400, "States.Runtime",
-                            "The HeartbeatSecondsPath '%s' did not resolve to a positive integer",
-                            path);
-    }
-    *out = v->valuedouble;
-    cJSON_Delete(v);
-    return CORE_OK;
+    int set;
+    return number_or_path(sf(state, F_HEARTBEAT_SECONDS), sstr(state, F_HEARTBEAT_SECONDS_PATH),
+                          "HeartbeatSecondsPath", effective, 1, "a positive integer", out, &set,
+                          err);
 }
 
 /* Chaos, then the mock config, then the real integration: chaos comes first so a
@@ -1853,29 +1854,8 @@ static int map_limit(const cJSON *state, const char *key, const cJSON *effective
 {
     char path_key[48];
     snprintf(path_key, sizeof path_key, "%sPath", key);
-    const cJSON *f = field(state, key);
-    const char *path = str_field(state, path_key);
-    *set = 0;
-    *out = 0;
-    if (cJSON_IsNumber(f)) {
-        *set = 1;
-        *out = f->valuedouble;
-        return CORE_OK;
-    }
-    if (!path)
-        return CORE_OK;
-    cJSON *v = NULL;
-    if (sfn_path_get(effective, NULL, path, &v, err) != CORE_OK || !cJSON_IsNumber(v) ||
-        v->valuedouble < 0) {
-        cJSON_Delete(v);
-        return core_err_set(err, 400, "States.Runtime",
-                            "The %s '%.200s' did not resolve to a non-negative number", path_key,
-                            path);
-    }
-    *set = 1;
-    *out = v->valuedouble;
-    cJSON_Delete(v);
-    return CORE_OK;
+    return number_or_path(field(state, key), str_field(state, path_key), path_key, effective, 0,
+                          "a non-negative number", out, set, err);
 }
 
 static int run_map(branch *b, const char *name, const cJSON *state, const cJSON *input,
