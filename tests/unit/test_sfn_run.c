@@ -18,6 +18,7 @@
 #include "core/inproc.h"
 #include "core/router.h"
 #include "stepfunctions/sfn_impl.h"
+#include "support/sfn_testutil.h"
 #include "support/testutil.h"
 
 #define T0 1700000000000LL
@@ -112,21 +113,7 @@ static sfn_runtime *runtime(void)
 static void create_exec(const char *name, const char *definition, const char *input,
                         const char *test_case)
 {
-    core_err err;
-    cJSON *def = cJSON_Parse(definition);
-    cr_assert_not_null(def, "definition is not JSON: %s", definition);
-    const cJSON *start = cJSON_GetObjectItemCaseSensitive(def, "StartAt");
-    char arn[300];
-    sfn_exec_arn("us-east-1", "m", name, 0, arn, sizeof arn);
-    sfn_exec_row row = {.arn = arn, .machine_arn = "arn:aws:states:us-east-1:000000000000:"
-                                                   "stateMachine:m",
-                        .machine_name = "m", .name = (char *)name, .input = (char *)input,
-                        .definition = (char *)definition, .role_arn = "arn:aws:iam::0:role/r",
-                        .type = "STANDARD", .test_case = (char *)test_case,
-                        .start_ms = core_clock_now_ms(clk)};
-    cr_assert_eq(sfn_model_exec_create(model, &row, start->valuestring, NULL, &err), CORE_OK,
-                 "%s", err.message);
-    cJSON_Delete(def);
+    sfn_test_create_exec(model, clk, name, definition, input, test_case);
 }
 
 static void collect(const char *name, run *r)
@@ -137,15 +124,7 @@ static void collect(const char *name, run *r)
     cr_assert_eq(sfn_model_exec_get(model, arn, &r->row, &err), CORE_OK, "%s", err.message);
     r->output = r->row.output ? cJSON_Parse(r->row.output) : NULL;
     cr_assert_eq(sfn_model_events(model, arn, &r->events, &err), CORE_OK);
-    r->types[0] = '\0';
-    const cJSON *e;
-    size_t used = 0;
-    cJSON_ArrayForEach(e, r->events)
-    {
-        const char *t = cJSON_GetObjectItemCaseSensitive(e, "type")->valuestring;
-        used += (size_t)snprintf(r->types + used, sizeof r->types - used, "%s%s", used ? "," : "",
-                                 t);
-    }
+    sfn_test_types(r->events, r->types, sizeof r->types);
 }
 
 static void execute_named(const char *name, const char *definition, const char *input,

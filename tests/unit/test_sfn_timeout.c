@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "stepfunctions/lang.h"
 #include "stepfunctions/sfn_impl.h"
+#include "support/sfn_testutil.h"
 
 #define T0 1700000000000LL
 #define DAY_MS (24LL * 3600 * 1000)
@@ -111,49 +112,20 @@ static sfn_runtime *runtime(void)
     return sfn_runtime_new(&o);
 }
 
-static void arn_of(const char *name, char *arn, size_t len)
-{
-    sfn_exec_arn("us-east-1", "m", name, 0, arn, len);
-}
-
 static void create_exec(const char *name, const char *definition, const char *input,
                         const char *test_case)
 {
-    core_err err;
-    cJSON *def = cJSON_Parse(definition);
-    cr_assert_not_null(def, "definition is not JSON: %.200s", definition);
-    const cJSON *start = cJSON_GetObjectItemCaseSensitive(def, "StartAt");
-    char arn[300];
-    arn_of(name, arn, sizeof arn);
-    sfn_exec_row row = {.arn = arn, .machine_arn = "arn:aws:states:us-east-1:000000000000:"
-                                                   "stateMachine:m",
-                        .machine_name = "m", .name = (char *)name, .input = (char *)input,
-                        .definition = (char *)definition, .role_arn = "arn:aws:iam::0:role/r",
-                        .type = "STANDARD", .test_case = (char *)test_case,
-                        .start_ms = core_clock_now_ms(clk)};
-    cr_assert_eq(sfn_model_exec_create(model, &row, start->valuestring, NULL, &err), CORE_OK,
-                 "%s", err.message);
-    cJSON_Delete(def);
+    sfn_test_create_exec(model, clk, name, definition, input, test_case);
 }
 
 static void collect(const char *name, run *r)
 {
     core_err err;
     char arn[300];
-    arn_of(name, arn, sizeof arn);
+    sfn_test_arn(name, arn, sizeof arn);
     cr_assert_eq(sfn_model_exec_get(model, arn, &r->row, &err), CORE_OK, "%s", err.message);
     cr_assert_eq(sfn_model_events(model, arn, &r->events, &err), CORE_OK);
-    r->types[0] = '\0';
-    size_t used = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, r->events)
-    {
-        const char *t = cJSON_GetObjectItemCaseSensitive(e, "type")->valuestring;
-        used += (size_t)snprintf(r->types + used, sizeof r->types - used, "%s%s", used ? "," : "",
-                                 t);
-        if (used >= sizeof r->types)
-            used = sizeof r->types - 1;
-    }
+    sfn_test_types(r->events, r->types, sizeof r->types);
 }
 
 static void execute_named(const char *name, const char *definition, const char *input, run *r)
@@ -162,7 +134,7 @@ static void execute_named(const char *name, const char *definition, const char *
     sfn_runtime *rt = runtime();
     char arn[300];
     core_err err;
-    arn_of(name, arn, sizeof arn);
+    sfn_test_arn(name, arn, sizeof arn);
     cr_assert_eq(sfn_runtime_run(rt, arn, &err), CORE_OK, "%s", err.message);
     sfn_runtime_free(rt);
     collect(name, r);
@@ -342,7 +314,7 @@ Test(sfn_timeout, a_resumed_execution_keeps_the_deadline_of_its_persisted_start)
     create_exec("r1", def, "{}", NULL);
     /* As if the process had died 8 s into the execution, entering W again. */
     char arn[300];
-    arn_of("r1", arn, sizeof arn);
+    sfn_test_arn("r1", arn, sizeof arn);
     sfn_event evs[] = {
         {.id = 2, .prev_id = 0, .ts_ms = T0, .type = "WaitStateEntered"},
         {.id = 3, .prev_id = 2, .ts_ms = T0 + 5000, .type = "WaitStateExited"},
@@ -369,7 +341,7 @@ Test(sfn_timeout, an_execution_resumed_past_its_deadline_times_out_before_any_st
         "T", ", \"End\": true") "}}";
     create_exec("r2", def, "{}", NULL);
     char arn[300];
-    arn_of("r2", arn, sizeof arn);
+    sfn_test_arn("r2", arn, sizeof arn);
     sfn_exec_update u = {.pos_state = "T", .pos_input = "{}", .offset_ms = 12000};
     core_err err;
     cr_assert_eq(sfn_model_exec_update(model, arn, &u, &err), CORE_OK, "%s", err.message);
@@ -484,7 +456,7 @@ Test(sfn_timeout, stop_execution_before_the_deadline_aborts_rather_than_times_ou
                       "\"W\": {\"Type\": \"Wait\", \"Seconds\": 100, \"End\": true}}}",
                 "{}", NULL);
     char arn[300];
-    arn_of("s1", arn, sizeof arn);
+    sfn_test_arn("s1", arn, sizeof arn);
     sfn_runtime *rt = runtime();
     core_err err;
     int64_t stop_ms;
@@ -505,7 +477,7 @@ Test(sfn_timeout, stop_execution_before_the_deadline_aborts_rather_than_times_ou
     /* without error or cause: an empty details object, and none on the row */
     create_exec("s2", "{\"StartAt\": \"W\", \"States\": {\"W\": {\"Type\": \"Wait\", "
                       "\"Seconds\": 100, \"End\": true}}}", "{}", NULL);
-    arn_of("s2", arn, sizeof arn);
+    sfn_test_arn("s2", arn, sizeof arn);
     rt = runtime();
     cr_assert_eq(sfn_runtime_stop(rt, arn, NULL, NULL, &stop_ms, &err), CORE_OK);
     sfn_runtime_free(rt);
