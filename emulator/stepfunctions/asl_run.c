@@ -2555,7 +2555,7 @@ static void run_loaded(sfn_runtime *rt, exec_ctx *ex)
     branch top = {.ex = ex, .top = 1, .offset_ms = ex->row.offset_ms,
                   .prev_id = ex->row.last_event_id > 1 ? ex->row.last_event_id : 0};
     cJSON *input = ex->input_value ? cJSON_Duplicate(ex->input_value, 1)
-                                   : sfn_json_parse(ex->row.pos_input ? ex->row.pos_input : "{}");
+                                   : cJSON_Parse(ex->row.pos_input ? ex->row.pos_input : "{}");
     cJSON *output = NULL;
     core_err run_err;
     core_err_clear(&run_err);

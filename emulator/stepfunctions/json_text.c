@@ -1,6 +1,6 @@
 /*
- * json_text.c — the interpreter's JSON text, printed and parsed by cJSON
- * itself, with the printer's buffer kept per thread.
+ * json_text.c — the interpreter's JSON text, printed by cJSON itself into a
+ * buffer each thread keeps.
  *
  * Why. Every execution prints its output (StartSyncExecution's answer, the
  * stored row) and a Standard one prints every state's input and output into
@@ -111,9 +111,4 @@ char *sfn_json_print(const cJSON *item)
     if (copy)
         memcpy(copy, text, n + 1);
     return copy;
-}
-
-cJSON *sfn_json_parse(const char *text)
-{
-    return text ? cJSON_Parse(text) : NULL;
 }

@@ -327,9 +327,6 @@ char *sfn_json_print(const cJSON *item);
  * next sfn_json_print*; *len its length if len is not NULL), or NULL. */
 const char *sfn_json_print_borrowed(const cJSON *item, size_t *len);
 
-/* cJSON_Parse(text), NULL for NULL. Caller owns (cJSON_Delete). */
-cJSON *sfn_json_parse(const char *text);
-
 /* ---- shared helpers ---------------------------------------------------------- */
 
 /* Machine ARN -> execution ARN prefix and back. */
