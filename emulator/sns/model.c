@@ -46,6 +46,7 @@
 
 #include "core/codec.h"
 #include "core/http.h"
+#include "core/log.h"
 #include "core/store.h"
 #include "core/xml.h"
 
@@ -180,17 +181,6 @@ static int64_t now_ms(sns_model *m)
     return m->clock ? core_clock_now_ms(m->clock) : 0;
 }
 
-/* "2026-12-01T22:50:00.123Z", SNS's envelope timestamp. */
-static void iso_time(int64_t ms, char out[32])
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
-}
-
 static const char *str_field(const cJSON *req, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
@@ -220,11 +210,6 @@ static const char *attr_text(const cJSON *v, char *buf, size_t len)
         return buf;
     }
     return NULL;
-}
-
-static char *json_text(const cJSON *v)
-{
-    return cJSON_PrintUnformatted(v);
 }
 
 static cJSON *parse_text(const unsigned char *text)
@@ -358,7 +343,7 @@ static int topic_require(sns_model *m, const char *member, const char *arn, topi
 
 static int topic_save(sns_model *m, const topic *t, core_err *err)
 {
-    char *attrs = json_text(t->attrs), *tags = json_text(t->tags);
+    char *attrs = cJSON_PrintUnformatted(t->attrs), *tags = cJSON_PrintUnformatted(t->tags);
     sqlite3_stmt *st = core_store_stmt(m->store,
                                        "UPDATE topics SET attributes = ?, tags = ?, seq = ?, "
                                        "deleted_subs = ? WHERE id = ?", err);
@@ -558,7 +543,7 @@ static int create_topic(sns_model *m, const char *name, const cJSON *attributes,
         return *arn_out ? CORE_OK : core_err_set(err, 500, "InternalError", "out of memory");
     }
     cJSON *tag_list = tags ? cJSON_Duplicate(tags, 1) : cJSON_CreateArray();
-    char *attrs_text = json_text(stored), *tags_text = json_text(tag_list);
+    char *attrs_text = cJSON_PrintUnformatted(stored), *tags_text = cJSON_PrintUnformatted(tag_list);
     cJSON_Delete(stored);
     cJSON_Delete(tag_list);
     sqlite3_stmt *st = core_store_stmt(m->store,
@@ -736,7 +721,7 @@ static char *default_policy(const char *arn)
     cJSON *cond = cJSON_AddObjectToObject(s, "Condition");
     cJSON *eq = cJSON_AddObjectToObject(cond, "StringEquals");
     cJSON_AddStringToObject(eq, "AWS:SourceOwner", ACCOUNT);
-    char *text = json_text(p);
+    char *text = cJSON_PrintUnformatted(p);
     cJSON_Delete(p);
     return text;
 }
@@ -987,7 +972,7 @@ static void confirmation_delivery(sns_model *m, const char *topic_arn, const cha
     }
     char id[40], ts[32], cert[300], unsub[1200], sig[64];
     core_http_uuid(id);
-    iso_time(now_ms(m), ts);
+    core_log_format_time(now_ms(m), ts, sizeof ts); /* SNS's envelope timestamp */
     signing_urls(m, sub_arn, cert, sizeof cert, unsub, sizeof unsub);
     cJSON *env = cJSON_CreateObject();
     cJSON_AddStringToObject(env, "Type", "SubscriptionConfirmation");
@@ -1006,7 +991,7 @@ static void confirmation_delivery(sns_model *m, const char *topic_arn, const cha
     signature(signed_text, sig);
     cJSON_AddStringToObject(env, "Signature", sig);
     cJSON_AddStringToObject(env, "SigningCertURL", cert);
-    char *text = json_text(env);
+    char *text = cJSON_PrintUnformatted(env);
     cJSON_Delete(env);
     cJSON *d = delivery_new(deliveries, protocol, endpoint,
                             !strcmp(protocol, "email-json") ? from : NULL,
@@ -1103,7 +1088,7 @@ static int subscribe(sns_model *m, const topic *t, const char *protocol, const c
     snprintf(arn, sizeof arn, "%s:%s", t->arn, uuid);
     random_hex(token, 64);
     int wait = needs_confirmation(lower) && !m->auto_confirm;
-    char *attrs_text = json_text(stored);
+    char *attrs_text = cJSON_PrintUnformatted(stored);
     cJSON_Delete(stored);
     st = core_store_stmt(m->store,
                          "INSERT INTO subscriptions(arn, topic_arn, protocol, endpoint, pending, "
@@ -1407,7 +1392,7 @@ int sns_op_set_subscription_attributes(sns_model *m, const cJSON *req, cJSON **o
         cJSON_DeleteItemFromObjectCaseSensitive(s.attrs, name);
         if (value && *value)
             cJSON_AddStringToObject(s.attrs, name, value);
-        char *text = json_text(s.attrs);
+        char *text = cJSON_PrintUnformatted(s.attrs);
         sqlite3_stmt *st = core_store_stmt(m->store,
                                            "UPDATE subscriptions SET attributes = ? WHERE id = ?",
                                            err);
@@ -1782,7 +1767,7 @@ static char *notification_envelope(sns_model *m, const publication *p, const cha
     cJSON_AddStringToObject(env, "UnsubscribeURL", unsub);
     if (p->attributes && cJSON_GetArraySize(p->attributes))
         cJSON_AddItemToObject(env, "MessageAttributes", envelope_attributes(p->attributes));
-    char *text = json_text(env);
+    char *text = cJSON_PrintUnformatted(env);
     cJSON_Delete(env);
     return text;
 }
@@ -1880,7 +1865,7 @@ static int fan_out(sns_model *m, const publication *p, cJSON *deliveries, core_e
                              NULL, msg);
         } else if (!strcmp(protocol, "lambda")) {
             cJSON *ev = lambda_event(m, p, arn);
-            char *text = json_text(ev);
+            char *text = cJSON_PrintUnformatted(ev);
             d = delivery_new(deliveries, "lambda", endpoint, NULL, p->subject, text);
             cJSON_AddItemToObject(d, "event", ev);
             free(text);
@@ -2055,7 +2040,8 @@ static int publish_one(sns_model *m, topic *t, const char *phone, const cJSON *r
                          .subject = subject,
                          .message = structured ? str_field(structured, "default") : message,
                          .structured = structured, .attributes = attrs};
-        iso_time(now_ms(m), p.timestamp);
+        /* SNS's envelope timestamp */
+        core_log_format_time(now_ms(m), p.timestamp, sizeof p.timestamp);
         rc = fan_out(m, &p, deliveries, err);
     }
     cJSON_Delete(structured);
