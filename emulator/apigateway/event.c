@@ -123,7 +123,7 @@ static char *query_decode(const char *text, size_t len)
 {
     size_t n;
     char *d = core_url_decode(text, len, 1, &n);
-    if (d && apigw_utf8_valid((const unsigned char *)d, n))
+    if (d && core_utf8_valid((const unsigned char *)d, n))
         return d;
     free(d);
     return strndup(text, len);
@@ -335,7 +335,7 @@ cJSON *apigw_event_build(const apigw_event_input *in)
 
     int base64 = 0;
     if (in->body && in->body_len > 0) {
-        base64 = !is_text_type(content_type) || !apigw_utf8_valid(in->body, in->body_len) ||
+        base64 = !is_text_type(content_type) || !core_utf8_valid(in->body, in->body_len) ||
                  memchr(in->body, '\0', in->body_len) != NULL;
         char *text = base64 ? apigw_base64_encode(in->body, in->body_len)
                             : strndup((const char *)in->body, in->body_len);

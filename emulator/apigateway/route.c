@@ -239,7 +239,7 @@ static int req_path_parse(const char *path, req_path *rp)
         if (!d)
             goto refuse;
         rp->segs[rp->n++] = d;
-        if (!apigw_utf8_valid((const unsigned char *)d, dlen) || !strcmp(d, ".") ||
+        if (!core_utf8_valid((const unsigned char *)d, dlen) || !strcmp(d, ".") ||
             !strcmp(d, ".."))
             goto refuse;
         if (!slash)

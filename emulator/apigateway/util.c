@@ -1,7 +1,7 @@
 /*
- * util.c — UTF-8 validation and base64 for the HTTP API (percent-decoding is
- * core_url_decode, core/codec.h)
- * emulation. See util.h. Every loop is bounded by an explicit length; sizes
+ * util.c — base64 for the HTTP API emulation (percent-decoding is
+ * core_url_decode and UTF-8 validation core_utf8_valid, core/codec.h). See
+ * util.h. Every loop is bounded by an explicit length; sizes
  * are checked before they are multiplied.
  */
 #include "apigateway/util.h"
@@ -11,44 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int apigw_utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= need)
-            return 0;
-        for (size_t k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += need + 1;
-    }
-    return 1;
-}
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

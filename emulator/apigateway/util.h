@@ -1,6 +1,6 @@
 /*
- * util.h — small text helpers the HTTP API emulation shares: percent-decoding,
- * UTF-8 validation and base64, each with explicit lengths.
+ * util.h — small text helpers the HTTP API emulation shares (base64), each with
+ * explicit lengths; percent-decoding and UTF-8 validation are core/codec.h's.
  *
  * They live here rather than in core/ because their rules are API Gateway's:
  * a path segment decodes '%XX' but never '+', a query component decodes both,
@@ -14,9 +14,7 @@
 
 /* Percent-decoding: core_url_decode in core/codec.h. */
 
-/* 1 when data[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
- * nothing past U+10FFFF), else 0. */
-int apigw_utf8_valid(const unsigned char *data, size_t len);
+/* UTF-8 validation: core_utf8_valid in core/codec.h. */
 
 /* Standard base64 with padding. Caller frees; NULL on allocation failure. */
 char *apigw_base64_encode(const unsigned char *data, size_t len);

@@ -1,13 +1,14 @@
 /*
  * codec.h — the small text codecs several services share: percent-decoding of
  * URLs and query strings, base64 digits (standard and URL alphabets), and
- * unpadded base64url (JWT parts, JWK numbers, opaque tokens).
+ * unpadded base64url (JWT parts, JWK numbers, opaque tokens), UTF-8 validation.
  * Every function is bounded by an explicit length and never reads past it.
  */
 #ifndef CORE_CODEC_H
 #define CORE_CODEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -43,5 +44,13 @@ unsigned char *core_base64url_decode(const char *s, size_t len, size_t *out_len)
 /* The JSON object s[0..len) encodes as base64url (a JWT's header or payload;
  * caller deletes), or NULL when it is not base64url or not a JSON object. */
 cJSON *core_base64url_json_object(const char *s, size_t len);
+
+/* The length (1-4) of the well-formed UTF-8 character at s[0..n) (no overlong
+ * form, no surrogate, nothing past U+10FFFF), with its code point in *cp; 0
+ * when s does not start with one (or n is 0). */
+size_t core_utf8_char(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* 1 when data[0..len) is well-formed UTF-8 (core_utf8_char's rules), else 0. */
+int core_utf8_valid(const unsigned char *data, size_t len);
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include "core/xml.h"
 
+#include "core/codec.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,37 +57,10 @@ void core_xml_raw(core_xml *x, const char *markup)
  * one (overlong forms, surrogates, code points over U+10FFFF included). */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned int cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
+    uint32_t cp;
+    size_t len = core_utf8_char(s, n, &cp);
     /* U+FFFE and U+FFFF are not XML characters either. */
-    if (cp == 0xFFFE || cp == 0xFFFF)
-        return 0;
-    return len;
+    return len && (cp == 0xFFFE || cp == 0xFFFF) ? 0 : len;
 }
 
 int core_xml_utf8_valid(const char *text, size_t len)
