@@ -29,6 +29,7 @@
 #include <openssl/rand.h>
 
 #include "core/codec.h"
+#include "core/http.h"
 #include "core/log.h"
 #include "core/store.h"
 
@@ -164,18 +165,6 @@ static void random_chars(char *out, size_t n)
     for (size_t i = 0; i < n; i++)
         out[i] = alnum[b[i] % (sizeof alnum - 1)];
     out[n] = '\0';
-}
-
-static void uuid4(char out[37])
-{
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
-        memset(b, 0x3c, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
 }
 
 /* Secret names: ASCII letters, digits and /_+=.@- (CreateSecret's rule). */
@@ -527,7 +516,7 @@ static int create_secret(sm_model *m, const char *name, const char *arn, const c
         if (token)
             snprintf(version, sizeof version, "%s", token);
         else
-            uuid4(version);
+            core_http_uuid(version);
         int created;
         if (put_version(m, id, version, string_value, binary_value, NULL, &created, err) != CORE_OK)
             return CORE_ERROR;
@@ -594,7 +583,7 @@ int sm_op_put_secret_value(sm_model *m, const cJSON *req, cJSON **out, core_err 
     if (token)
         snprintf(version, sizeof version, "%s", token);
     else
-        uuid4(version);
+        core_http_uuid(version);
     int created;
     if (put_version(m, row.id, version, s, b, stages, &created, err) != CORE_OK)
         return CORE_ERROR;
